@@ -1,0 +1,157 @@
+"""Command line: `python -m mfh <step> ...`, the entry points that the Snakemake rules run.
+
+Each step reads its parameters from `--params`, a JSON object of params.yaml sections keyed by
+their dotted name (e.g. {"seed": 0, "gauss_gamma.teacher": {"epochs": 1000, "lr": 0.1}}): the
+workflow passes exactly the sections a rule depends on, the same keys DVC tracks for its stage.
+Every step writes its own log file (`--log`) as well as to stderr, and creates its output folders.
+Heavy libraries (torch, pandas, seaborn) are imported inside the step that needs them, so that
+`--help` and the light steps start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger("mfh")
+
+
+def _sections(text: str) -> dict:
+    """JSON of dotted params keys -> {last key part: value}, e.g. "gauss_gamma.data" -> "data"."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"--params is not valid JSON: {exc}") from exc
+    return {key.rsplit(".", 1)[-1]: value for key, value in raw.items()}
+
+
+def _setup_logging(path: str | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(path, mode="w", encoding="utf-8"))
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+
+
+def _torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def cmd_prepare(a: argparse.Namespace) -> None:
+    from mfh.studies.gauss_prepare import prepare
+
+    p = _sections(a.params)
+    prepare(a.study, p["seed"], p["data"], a.out_data, a.out_settings)
+
+
+def cmd_teacher(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import gauss
+
+    p = _sections(a.params)
+    gauss.train_teachers(a.study, p["seed"], a.data, p["teacher"], a.out_ckpt, a.out_acc)
+
+
+def cmd_baseline(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import gauss
+
+    p = _sections(a.params)
+    gauss.train_baselines(a.study, p["seed"], a.data, p["student"], a.out_ckpt, a.out_acc)
+
+
+def cmd_distill(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import gauss
+
+    p = _sections(a.params)
+    gauss.distill(
+        a.study, p["seed"], a.data, a.teacher, p["student"], p["distill"], a.out_ckpt, a.out_acc
+    )
+
+
+def cmd_collect(a: argparse.Namespace) -> None:
+    from mfh.report.tables import collect
+
+    runs, summary = collect(
+        a.settings, a.teacher, a.nokd, a.kd, a.out_runs, a.out_summary
+    )
+    log.info("%s: %d runs over %d settings", a.study, len(runs), len(summary))
+    for row in summary.itertuples():
+        log.info(
+            "  gamma %.3f alpha %.3f | teacher %.2f  no-KD %.2f  KD %.2f  gain %+.2f [%+.2f, %+.2f]",
+            row.gamma, row.alpha, row.teacher_acc, row.nokd_acc, row.kd_acc,
+            row.delta_mean, row.delta_ci_low, row.delta_ci_high,
+        )
+
+
+SWEPT_QUANTITY = {"vary_gamma": "gamma", "vary_alpha": "alpha"}
+
+
+def cmd_plot(a: argparse.Namespace) -> None:
+    from mfh.report.figures import plot_from_csv
+
+    generator = _sections(a.params)["generator"]
+    plot_from_csv(a.runs, SWEPT_QUANTITY[generator], a.out_png, title=a.study)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mfh", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+
+    def step(name: str, func, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        p.add_argument("--study", required=True, help="study name (a section of params.yaml)")
+        p.add_argument("--params", required=True, help="JSON of the params sections this step uses")
+        p.add_argument("--log", help="log file (also logs to stderr)")
+        return p
+
+    p = step("prepare", cmd_prepare, "draw a synthetic study's data")
+    p.add_argument("--out-data", required=True, help="output .npz of all settings x runs")
+    p.add_argument("--out-settings", required=True, help="output CSV of the settings' Venn shares")
+
+    for name, func, what in [
+        ("teacher", cmd_teacher, "train the teachers on modality a"),
+        ("baseline", cmd_baseline, "train the no-KD students on modality b"),
+        ("distill", cmd_distill, "train the KD students on modality b from the teachers"),
+    ]:
+        p = step(name, func, what)
+        p.add_argument("--data", required=True, help="the study's .npz from `prepare`")
+        if name == "distill":
+            p.add_argument("--teacher", required=True, help="teacher checkpoint")
+        p.add_argument("--out-ckpt", required=True, help="output checkpoint (.pt)")
+        p.add_argument("--out-acc", required=True, help="output CSV of test accuracies")
+        p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+
+    p = step("collect", cmd_collect, "join accuracies into runs.csv and summary.csv")
+    for name in ("settings", "teacher", "nokd", "kd"):
+        p.add_argument(f"--{name}", required=True, help=f"{name}.csv")
+    p.add_argument("--out-runs", required=True)
+    p.add_argument("--out-summary", required=True)
+
+    p = step("plot", cmd_plot, "draw the study's figure from runs.csv")
+    p.add_argument("--runs", required=True, help="runs.csv from `collect`")
+    p.add_argument("--out-png", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.log)
+    start = time.perf_counter()
+    log.info("mfh %s --study %s", args.step, args.study)
+    args.func(args)
+    log.info("mfh %s done in %.1f s", args.step, time.perf_counter() - start)
+    return 0

@@ -1,0 +1,168 @@
+"""Load params.yaml and check it against workflow/schemas/params.schema.yaml.
+
+Every violation becomes one plain-words line that names the key, says what is wrong and what is
+allowed, for example:
+
+    invalid parameters in params.yaml:
+      - gauss_gamma.data.grid[2]: 12 is out of range; allowed: 0 .. 10 (overlap o cannot ...)
+      - gauss_gamma.teacher.lrr: unknown key; allowed keys: epochs, lr
+
+On an array item, the item schema's `description` says what the item must be or why it is
+bounded, and is quoted in the message. The Snakefile imports this module at every start, so it
+imports only yaml, jsonschema and the standard library.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import yaml
+
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[1] / "workflow/schemas/params.schema.yaml"
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean (true or false)",
+}
+_PY_WORDS = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "a mapping",
+}
+
+# A number in exponent form; PyYAML (YAML 1.1) reads 1e-3, 1.0e3 and 5E+2 as strings.
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+Problem = tuple[tuple[str | int, ...], str]  # (path to the offending key, what is wrong)
+
+
+class ParamsError(ValueError):
+    """params.yaml is missing, is not valid YAML, or does not match the schema."""
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(schema_path: Path) -> jsonschema.protocols.Validator:
+    """The jsonschema validator for the schema at `schema_path` (checked once, then cached)."""
+    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _show(value: Any) -> str:
+    """A scalar as it would read in YAML: true, null, 'text', 12."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return repr(value)
+
+
+def _is(value: Any) -> str:
+    """'<value> is <kind>', e.g. "'ten' is a string"; containers are not spelled out."""
+    if value is None:
+        return "is empty"
+    kind = _PY_WORDS.get(type(value), f"a {type(value).__name__}")
+    return f"is {kind}" if isinstance(value, (list, dict)) else f"{_show(value)} is {kind}"
+
+
+def _range(schema: dict) -> str:
+    """The allowed range of a numeric schema: '0 .. 10' or 'an integer >= 1'."""
+    lo, hi = schema.get("minimum"), schema.get("maximum")
+    if lo is not None and hi is not None:
+        return f"{lo} .. {hi}"
+    ops = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+    bounds = " and ".join(f"{op} {schema[key]}" for key, op in ops.items() if key in schema)
+    return f"{_TYPE_WORDS.get(schema.get('type'), 'a number')} {bounds}"
+
+
+def _problems(error: jsonschema.ValidationError) -> list[Problem]:
+    """Turn one jsonschema error into plain-words problems (one per offending key)."""
+    path, value, schema = tuple(error.absolute_path), error.instance, error.schema
+    kind, rule = error.validator, error.validator_value
+    item_note = schema.get("description") if path and isinstance(path[-1], int) else None
+    if kind == "additionalProperties":
+        known = schema.get("properties", {})
+        msg = f"unknown key; allowed keys: {', '.join(known)}"
+        return [(path + (str(k),), msg) for k in value if k not in known]
+    if kind == "required":
+        msg = f"is missing; required keys: {', '.join(rule)}"
+        return [(path + (k,), msg) for k in rule if k not in value]
+    if kind == "type":
+        types = [rule] if isinstance(rule, str) else rule
+        msg = f"{_is(value)}; expected {' or '.join(_TYPE_WORDS[t] for t in types)}"
+        if "object" in types and "properties" in schema:
+            msg += f" with keys: {', '.join(schema['properties'])}"
+        numeric = {"number", "integer"} & set(types)
+        if numeric and isinstance(value, str) and _EXPONENT.fullmatch(value):
+            msg += " (YAML reads this as text; write a dot and a signed exponent, e.g. 1.0e-3)"
+        return [(path, msg)]
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        note = f" ({item_note})" if item_note else ""
+        return [(path, f"{_show(value)} is out of range; allowed: {_range(schema)}{note}")]
+    if kind in ("enum", "const"):
+        options = ", ".join(map(str, rule if kind == "enum" else [rule]))
+        return [(path, f"{_show(value)} is not {item_note or 'allowed'}; allowed: {options}")]
+    if kind == "minItems":
+        have = "is empty" if not value else f"has {len(value)} items"
+        return [(path, f"{have}; allowed: at least {rule} item{'s' * (rule != 1)}")]
+    if kind == "uniqueItems":
+        dups = [v for i, v in enumerate(value) if v in value[:i]]
+        shown = ", ".join(_show(v) for v in dict.fromkeys(dups))
+        return [(path, f"repeats {shown}; allowed: each value at most once")]
+    return [(path, error.message)]
+
+
+def _semantic_problems(params: dict) -> Iterable[Problem]:
+    """Checks the schema cannot express; `params` already matches the schema."""
+    for study, section in params.items():
+        if isinstance(section, dict) and "distill" in section:
+            d = section["distill"]
+            if d["w_gt"] == 0 and d["w_kd"] == 0:
+                msg = "w_gt and w_kd are both 0, so the student learns nothing"
+                yield (study, "distill"), f"{msg}; allowed: at least one of them > 0"
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    """('a', 'grid', 2) -> 'a.grid[2]'; the empty path is the whole file."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def validate_params(params: Any, schema_path: str | Path = DEFAULT_SCHEMA) -> None:
+    """Raise ParamsError listing every way `params` violates the schema; return if it is valid."""
+    validator = _validator(Path(schema_path).resolve())
+    problems = {p for error in validator.iter_errors(params) for p in _problems(error)}
+    if not problems:
+        problems = set(_semantic_problems(params))
+    if problems:
+        order = sorted(problems, key=lambda p: ([(isinstance(k, str), k) for k in p[0]], p[1]))
+        lines = "\n".join(f"  - {_dotted(path)}: {msg}" for path, msg in order)
+        raise ParamsError(f"invalid parameters in params.yaml:\n{lines}")
+
+
+def load_params(path: str | Path) -> dict[str, Any]:
+    """Read the YAML file at `path`, validate it, and return it as a dict."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as f:
+            params = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise ParamsError(f"parameter file not found: {path}") from None
+    except OSError as exc:
+        raise ParamsError(f"cannot read parameter file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"parameter file {path} is not valid YAML:\n{exc}") from None
+    validate_params(params)
+    return params

@@ -1,0 +1,1 @@
+"""Dataset generators and builders: the synthetic modality-Venn family (`mfh.data.synthetic`)."""

@@ -1,0 +1,19 @@
+rule train_baselines:
+    input:
+        data=rules.prepare_data.output.data,
+    output:
+        ckpt="models/{study}/nokd.pt",
+        acc="results/{study}/acc/nokd.csv",
+    log:
+        "logs/{study}/train_baselines.log",
+    benchmark:
+        "logs/{study}/train_baselines.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "{study}.student"),
+    shell:
+        "python -m mfh baseline --study {wildcards.study} --params {params.sections}"
+        " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
+        " --threads {threads} --log {log}"

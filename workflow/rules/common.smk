@@ -1,0 +1,59 @@
+# Shared by all rules: parameter validation (before any job), the study wildcard, the command
+# that runs mfh, and the helper that passes params.yaml sections to a step.
+import json
+import os
+import shlex
+import sys
+
+from mfh.config import ParamsError, validate_params
+
+try:
+    validate_params(config)
+except ParamsError as error:
+    sys.exit(f"\n{error}\n")
+
+
+envvars:
+    "PATH",
+
+
+# Jobs run `python -m mfh`: put the Python that runs Snakemake first on PATH, so every step sees
+# the same installed mfh even when Snakemake was started without activating its environment.
+os.environ["PATH"] = os.pathsep.join(
+    [os.path.dirname(sys.executable), os.environ["PATH"]]
+)
+ENV = "../envs/mfh.yaml"
+
+
+wildcard_constraints:
+    study="|".join(config["studies"]),
+
+
+def params_json(*keys):
+    """Input function: the params.yaml sections `keys` ("seed", "{study}.teacher", ...) as one
+    shell-quoted JSON object keyed by dotted name. DVC tracks the same keys for the stage.
+    """
+
+    def resolve(wildcards):
+        sections = {}
+        for key in keys:
+            dotted = key.format(**wildcards)
+            value = config
+            for part in dotted.split("."):
+                value = value[part]
+            sections[dotted] = value
+        return shlex.quote(json.dumps(sections, sort_keys=True))
+
+    return resolve
+
+
+def all_outputs():
+    """Everything `snakemake` builds by default: the tables and figure of every study."""
+    return expand(
+        [
+            "results/{study}/runs.csv",
+            "results/{study}/summary.csv",
+            "results/{study}/{study}.png",
+        ],
+        study=config["studies"],
+    )

@@ -1,0 +1,21 @@
+rule distill:
+    input:
+        data=rules.prepare_data.output.data,
+        teacher=rules.train_teachers.output.ckpt,
+    output:
+        ckpt="models/{study}/kd.pt",
+        acc="results/{study}/acc/kd.csv",
+    log:
+        "logs/{study}/distill.log",
+    benchmark:
+        "logs/{study}/distill.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "{study}.student", "{study}.distill"),
+    shell:
+        "python -m mfh distill --study {wildcards.study} --params {params.sections}"
+        " --data {input.data} --teacher {input.teacher}"
+        " --out-ckpt {output.ckpt} --out-acc {output.acc}"
+        " --threads {threads} --log {log}"

@@ -1,0 +1,20 @@
+rule train_teachers:
+    input:
+        data=rules.prepare_data.output.data,
+    output:
+        ckpt="models/{study}/teacher.pt",
+        acc="results/{study}/acc/teacher.csv",
+    log:
+        "logs/{study}/train_teachers.log",
+    benchmark:
+        "logs/{study}/train_teachers.benchmark.tsv"
+    priority: 1  # on the critical path: teacher -> distill
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "{study}.teacher"),
+    shell:
+        "python -m mfh teacher --study {wildcards.study} --params {params.sections}"
+        " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
+        " --threads {threads} --log {log}"

@@ -1,0 +1,124 @@
+"""Wall-clock time of the whole workflow, end to end, from scratch.
+
+Copies the repository's `Snakefile`, `workflow/` and `params.yaml` into a fresh temporary
+directory (never touching the repository's own data/, models/, results/ or logs/), runs
+`snakemake --cores all --quiet` there with the Snakemake next to this Python, and times the
+command. Repeated `--repeat` times, each in a new directory; the median is compared with the
+target (20 s) and with the reference scripts' figure (about 90 s on this machine, a number
+given by the issue author, not measured here). Prints the per-job times of the last repetition
+from Snakemake's benchmark TSVs and from the job logs ("mfh <step> done in X s"), and exits
+non-zero if a job fails or an expected output (results/<study>/runs.csv, summary.csv,
+<study>.png) is missing.
+
+Run:  /work/venv/bin/python benchmarks/bench_pipeline.py [--repeat 2] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_S, REFERENCE_S = 20.0, 90.0
+DONE = re.compile(r"mfh (\S+) done in ([0-9.]+) s")
+
+
+def run_once(cores: str) -> tuple[float, Path]:
+    """One from-scratch run in a fresh directory (left in place); returns (seconds, directory)."""
+    work = Path(tempfile.mkdtemp(prefix="mfh-bench-pipeline-"))
+    shutil.copy2(REPO / "Snakefile", work / "Snakefile")
+    shutil.copy2(REPO / "params.yaml", work / "params.yaml")
+    shutil.copytree(REPO / "workflow", work / "workflow",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    snakemake = Path(sys.executable).parent / "snakemake"
+    start = time.perf_counter()
+    proc = subprocess.run([str(snakemake), "--cores", cores, "--quiet"], cwd=work,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        sys.exit(f"FAILED: snakemake exited with {proc.returncode} (work dir kept: {work})")
+    check_outputs(work)
+    return seconds, work
+
+
+def studies(work: Path) -> list[str]:
+    return yaml.safe_load((work / "params.yaml").read_text())["studies"]
+
+
+def check_outputs(work: Path) -> None:
+    missing = [str(p) for s in studies(work)
+               for p in (work / "results" / s / f for f in ("runs.csv", "summary.csv", f"{s}.png"))
+               if not p.is_file() or p.stat().st_size == 0]
+    if missing:
+        sys.exit("FAILED: expected outputs missing or empty:\n  " + "\n  ".join(missing)
+                 + f"\n(work dir kept: {work})")
+
+
+def job_table(work: Path) -> list[tuple[str, str, str, str, str]]:
+    """(study, rule, 'done in' s from the log, benchmark s, max RSS MB) of every job."""
+    rows = []
+    for study in studies(work):
+        for log in sorted((work / "logs" / study).glob("*.log")):
+            found = DONE.findall(log.read_text())
+            done = f"{float(found[-1][1]):.1f}" if found else "?"
+            bench, rss = "-", "-"
+            tsv = log.with_suffix(".benchmark.tsv")
+            if tsv.is_file():
+                with tsv.open() as f:
+                    row = next(csv.DictReader(f, delimiter="\t"))
+                bench, rss = f"{float(row['s']):.2f}", row.get("max_rss", "-")
+            rows.append((study, log.stem, done, bench, rss))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=2, help="from-scratch runs (median reported)")
+    ap.add_argument("--cores", default="all", help="snakemake --cores (default: all)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary work directories")
+    a = ap.parse_args()
+
+    times, work = [], None
+    for i in range(a.repeat):
+        if work is not None and not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        seconds, work = run_once(a.cores)  # the last one is kept until its logs are read
+        times.append(seconds)
+        print(f"run {i + 1}/{a.repeat}: {seconds:.1f} s  ({work})", flush=True)
+    rows = job_table(work)
+    if not a.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+    median = statistics.median(times)
+    print(f"\nmfh pipeline benchmark: `snakemake --cores {a.cores} --quiet` from scratch, "
+          f"studies {', '.join(studies(REPO))}")
+    print(f"{'run':<10}{'wall s':>8}")
+    print("-" * 18)
+    for i, t in enumerate(times, 1):
+        print(f"{i:<10}{t:>8.1f}")
+    print(f"{'median':<10}{median:>8.1f}\n")
+    print(f"target {TARGET_S:g} s:      median / target = {median / TARGET_S:.2f} "
+          f"({'met' if median <= TARGET_S else 'NOT met'})")
+    print(f"reference ~{REFERENCE_S:g} s (the issue author's figure for the reference scripts on "
+          f"this machine, not measured by us): speed-up {REFERENCE_S / median:.1f}x\n")
+    print("per job, last run ('step s' = the step's own time from its log, after imports;"
+          " 'bench s' = whole process, from Snakemake's benchmark TSV; prepare/collect/plot have none):")
+    hdr = f"{'study':<13}{'job':<17}{'step s':>8}{'bench s':>9}{'max RSS MB':>12}"
+    print(hdr + "\n" + "-" * len(hdr))
+    for study, job, done, bench, rss in rows:
+        print(f"{study:<13}{job:<17}{done:>8}{bench:>9}{rss:>12}")
+
+
+if __name__ == "__main__":
+    main()

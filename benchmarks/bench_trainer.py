@@ -1,0 +1,176 @@
+"""Ensemble trainer vs a plain per-model training loop, on the same work.
+
+The work is the three trainings of the `gauss_gamma` study at params.yaml's sizes: 60 teachers
+on x_a (25-d), 10 no-KD students on x_b (50-d) and 60 KD students on x_b distilled from the
+teachers; n_train 200, full-batch SGD. Data: `mfh.data.synthetic.build_study`, seed 0.
+
+- ensemble: `mfh.train.fullbatch.train_full_batch` on a `LinearEnsemble` (median of 3 timings).
+- loop: what one writes without mfh: per model an `nn.Linear`, `torch.optim.SGD`,
+  `F.cross_entropy` (+ `nn.KLDivLoss()` on log_softmax/softmax for KD), full batch, starting
+  from the ensemble's initial weights. It runs fewer epochs (`--loop-epochs`) and is scaled
+  linearly to `--epochs` (full-batch cost per epoch is constant; timed at two epoch counts to
+  check). Only the training loops are timed (model construction and data layout are not), and
+  both sides warm torch up first. Both run on one thread.
+
+Run:  /work/venv/bin/python benchmarks/bench_trainer.py [--epochs 1000] [--loop-epochs 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import yaml
+from torch import nn
+
+from mfh.data.synthetic import build_study
+from mfh.kd import KDConfig
+from mfh.studies.gauss import _ensemble, _features, _labels
+from mfh.train.fullbatch import accuracy, train_full_batch
+
+STUDY, SEED, TARGET = "gauss_gamma", 0, 20.0
+PHASES = ("teachers", "nokd", "kd")
+
+
+def inits(S, R, da, db):
+    """Fresh initial ensembles of the study (the same seeds as `mfh.studies.gauss`)."""
+    return {"teachers": _ensemble(STUDY, SEED, "teacher_init", S, R, da),
+            "nokd": _ensemble(STUDY, SEED, "student_init", 1, R, db),
+            "kd": _ensemble(STUDY, SEED, "student_init", S, R, db)}
+
+
+def run_ensemble(d, S, R, epochs, lr, kd):
+    """The three trainings with the ensemble trainer; returns ({phase: s}, {phase: model})."""
+    m, t = inits(S, R, d["xa"].shape[1], d["xb"].shape[1]), {}
+    for p, x, y in (("teachers", d["xa"], d["y"]), ("nokd", d["xb_r"], d["y_r"])):
+        start = time.perf_counter()
+        train_full_batch(m[p], x, y, epochs=epochs, lr=lr)
+        t[p] = time.perf_counter() - start
+    start = time.perf_counter()
+    with torch.no_grad():
+        teacher_logits = m["teachers"](d["xa"])
+    train_full_batch(m["kd"], d["xb"], d["y"], epochs=epochs, lr=lr,
+                     teacher_logits=teacher_logits, kd=kd)
+    t["kd"] = time.perf_counter() - start
+    return t, m
+
+
+def loop_train(init, x, y, epochs, lr, teacher=None):
+    """Train each model of `init` alone with nn.Linear + SGD; returns (s, trained ensemble)."""
+    out, kl, seconds = init, nn.KLDivLoss(), 0.0  # out: init's tensors get the final weights
+    for i in range(init.n_models):
+        lin = nn.Linear(init.weight.shape[2], init.weight.shape[1])
+        with torch.no_grad():
+            lin.weight.copy_(init.weight[i])
+            lin.bias.copy_(init.bias[i])
+        opt = torch.optim.SGD(lin.parameters(), lr=lr)
+        xi, yi = x[i].T.contiguous(), y[i]  # (N, d), (N,)
+        start = time.perf_counter()
+        soft = None if teacher is None else F.softmax(teacher[i].T, dim=1)  # (N, C)
+        for _ in range(epochs):
+            opt.zero_grad()
+            logits = lin(xi)
+            loss = F.cross_entropy(logits, yi)
+            if soft is not None:
+                loss = loss + kl(F.log_softmax(logits, dim=1), soft)
+            loss.backward()
+            opt.step()
+        seconds += time.perf_counter() - start
+        with torch.no_grad():
+            out.weight[i] = lin.weight
+            out.bias[i] = lin.bias
+    return seconds, out
+
+
+def run_loop(d, S, R, epochs, lr):
+    """The three trainings as per-model loops; returns ({phase: s}, {phase: model})."""
+    m, t = inits(S, R, d["xa"].shape[1], d["xb"].shape[1]), {}
+    m = {k: v.requires_grad_(False) for k, v in m.items()}
+    t["teachers"], m["teachers"] = loop_train(m["teachers"], d["xa"], d["y"], epochs, lr)
+    t["nokd"], m["nokd"] = loop_train(m["nokd"], d["xb_r"], d["y_r"], epochs, lr)
+    start = time.perf_counter()
+    with torch.no_grad():
+        teacher_logits = m["teachers"](d["xa"])  # (M, C, N): each teacher on its own x_a
+    t_logits = time.perf_counter() - start
+    t["kd"], m["kd"] = loop_train(m["kd"], d["xb"], d["y"], epochs, lr, teacher_logits)
+    t["kd"] += t_logits
+    return t, m
+
+
+def warm_up(d, lr, kd):
+    """A few steps of each side on throwaway models: torch's one-time costs are paid here."""
+    x, y, tl = d["xa"][:2], d["y"][:2], torch.zeros(2, 2, d["y"].shape[1])
+    for teacher in (None, tl):
+        m = _ensemble(STUDY, SEED, "warm", 1, 2, x.shape[1])
+        train_full_batch(m, x, y, epochs=5, lr=lr, **({} if teacher is None else
+                                                      {"teacher_logits": teacher, "kd": kd}))
+        loop_train(m.requires_grad_(False), x, y, 5, lr, teacher)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--params", default=str(Path(__file__).resolve().parents[1] / "params.yaml"))
+    ap.add_argument("--epochs", type=int, default=1000, help="epochs of the ensemble (and target)")
+    ap.add_argument("--loop-epochs", type=int, default=100, help="epochs timed for the loop")
+    ap.add_argument("--repeat", type=int, default=3, help="ensemble timings (median reported)")
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", message="reduction: 'mean'")  # the reference's KLDivLoss()
+    cfg = yaml.safe_load(Path(a.params).read_text())[STUDY]
+    dc, lr, kd = cfg["data"], cfg["teacher"]["lr"], KDConfig(**cfg["distill"])
+    assert cfg["student"]["lr"] == lr, "one lr for teachers and students is assumed"
+    assert kd == KDConfig(), "the loop writes the reference KD loss: CE + KLDivLoss(), T = 1"
+    data = build_study(STUDY, dc["generator"], dc["grid"], dc["runs"], dc["n_train"], dc["n_test"], SEED)
+    S, R = len(dc["grid"]), dc["runs"]
+    d = {"xa": _features(data.xa_train), "xb": _features(data.xb_train, S), "y": _labels(data.y_train, S),
+         "xb_r": _features(data.xb_train), "y_r": _labels(data.y_train)}
+    test = {"teachers": (_features(data.xa_test), _labels(data.y_test, S)),
+            "nokd": (_features(data.xb_test), _labels(data.y_test)),
+            "kd": (_features(data.xb_test, S), _labels(data.y_test, S))}
+    warm_up(d, lr, kd)
+
+    ens = [run_ensemble(d, S, R, a.epochs, lr, kd)[0] for _ in range(a.repeat)]
+    ens_s = {p: statistics.median(t[p] for t in ens) for p in PHASES}
+    half = a.loop_epochs // 2
+    loop_half, _ = run_loop(d, S, R, half, lr)
+    loop_full, loop_models = run_loop(d, S, R, a.loop_epochs, lr)
+    _, ens_models = run_ensemble(d, S, R, a.loop_epochs, lr, kd)  # same epochs as the loop
+
+    wdiff = max(max((loop_models[p].weight - ens_models[p].weight).abs().max().item(),
+                    (loop_models[p].bias - ens_models[p].bias).abs().max().item()) for p in PHASES)
+    adiff = max((accuracy(loop_models[p], *test[p]) - accuracy(ens_models[p], *test[p])).abs().max().item()
+                for p in PHASES)
+    scale = a.epochs / a.loop_epochs
+    loop_s = {p: loop_full[p] * scale for p in PHASES}
+
+    print(f"\nmfh trainer benchmark: study {STUDY}, n_train {dc['n_train']}, full batch, lr {lr}, "
+          f"1 thread, {a.epochs} epochs per model")
+    print(f"loop timed at {half} and {a.loop_epochs} epochs; its {a.epochs}-epoch seconds = "
+          f"time at {a.loop_epochs} epochs x {scale:g} (linear scaling)")
+    print(f"ensemble timed {a.repeat} times at {a.epochs} epochs; median per phase (total = sum of the medians)\n")
+    hdr = (f"{'phase':<9}{'models':>7}{'loop ms/ep @' + str(half):>16}{'@' + str(a.loop_epochs):>8}"
+           f"{'loop s (' + str(a.epochs) + ' ep)':>18}{'ensemble s':>12}{'speed-up':>10}")
+    print(hdr + "\n" + "-" * len(hdr))
+    models = {"teachers": S * R, "nokd": R, "kd": S * R}
+    for p in PHASES + ("total",):
+        ps = PHASES if p == "total" else (p,)
+        lh, lf = sum(loop_half[q] for q in ps), sum(loop_full[q] for q in ps)
+        ls, es = sum(loop_s[q] for q in ps), sum(ens_s[q] for q in ps)
+        print(f"{p:<9}{sum(models[q] for q in ps):>7}{1e3 * lh / half:>16.2f}{1e3 * lf / a.loop_epochs:>8.2f}"
+              f"{ls:>18.2f}{es:>12.3f}{ls / es:>9.1f}x")
+    print("\nensemble runs (s): " + "; ".join(
+        " ".join(f"{p} {t[p]:.3f}" for p in PHASES) for t in ens))
+    agree = wdiff < 1e-4 and adiff == 0.0
+    print(f"results agree ({a.loop_epochs} epochs each): {'yes' if agree else 'no'} "
+          f"(max |weight diff|={wdiff:.2e}, max |test acc diff|={adiff:.2f} points)")
+    total = sum(loop_s.values()) / sum(ens_s.values())
+    print(f"target: total speed-up >= {TARGET:g}x -> {total:.1f}x, {'met' if total >= TARGET else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Shared fixtures: the real params.yaml, a shrunk copy of it, and a copy of the workflow in a
+temporary folder where end-to-end tests may run Snakemake and DVC without touching the repo."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+# What a workflow copy needs: the entry points, the config, and the code DVC lists as deps.
+WORKFLOW_FILES = ["Snakefile", "workflow", "dvc.yaml", "mfh"]
+
+
+def load_real_params() -> dict:
+    return yaml.safe_load((REPO / "params.yaml").read_text())
+
+
+def shrink(params: dict) -> dict:
+    """A tiny version of params.yaml: the same studies, a few seconds of work in all."""
+    tiny = copy.deepcopy(params)
+    for study in ("gauss_gamma", "gauss_alpha"):
+        section = tiny[study]
+        section["data"].update(grid=section["data"]["grid"][:3], runs=3, n_train=40, n_test=100)
+        section["teacher"]["epochs"] = 30
+        section["student"]["epochs"] = 30
+    return tiny
+
+
+@pytest.fixture
+def tiny_params() -> dict:
+    return shrink(load_real_params())
+
+
+def tool_env() -> dict:
+    """Environment for subprocesses: this Python's bin first on PATH, DVC offline."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["DVC_NO_ANALYTICS"] = "1"
+    return env
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command, capturing output; on failure show it in the assertion message."""
+    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
+    return proc
+
+
+def make_workflow_copy(dest: Path, params: dict) -> Path:
+    """Copy the workflow into `dest` with `params` as its params.yaml."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return dest
+
+
+@pytest.fixture
+def workflow_copy(tmp_path, tiny_params) -> Path:
+    return make_workflow_copy(tmp_path / "wf", tiny_params)

@@ -1,0 +1,94 @@
+"""End to end: `snakemake --cores 2` on a tiny configuration produces the output contract, is
+byte-for-byte deterministic, and stops before any job on invalid params."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import load_real_params, make_workflow_copy, run, shrink
+
+STUDIES = ("gauss_gamma", "gauss_alpha")
+RUNS_COLUMNS = ["setting", "value", "gamma", "alpha", "beta", "run", "teacher_acc", "nokd_acc", "kd_acc"]
+SUMMARY_REQUIRED = [
+    "gamma", "alpha", "beta", "n_runs", "teacher_acc", "nokd_acc", "kd_acc",
+    "delta_mean", "delta_std", "delta_ci_low", "delta_ci_high",
+]
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    wf = make_workflow_copy(tmp_path_factory.mktemp("run") / "wf", shrink(load_real_params()))
+    run(["snakemake", "--cores", "2"], wf)
+    return wf
+
+
+@pytest.mark.slow
+def test_outputs_follow_the_contract(finished_run):
+    params = yaml.safe_load((finished_run / "params.yaml").read_text())
+    for study in STUDIES:
+        data = params[study]["data"]
+        out = finished_run / "results" / study
+        runs = _rows(out / "runs.csv")
+        assert list(runs[0]) == RUNS_COLUMNS
+        assert len(runs) == len(data["grid"]) * data["runs"]
+        for row in runs:
+            for col in ("teacher_acc", "nokd_acc", "kd_acc"):
+                assert 0.0 <= float(row[col]) <= 100.0
+        # paired design: one no-KD accuracy per run, whatever the setting
+        nokd = {(r["run"], r["nokd_acc"]) for r in runs}
+        assert len(nokd) == data["runs"]
+        summary = _rows(out / "summary.csv")
+        assert len(summary) == len(data["grid"])
+        assert set(SUMMARY_REQUIRED) <= set(summary[0])
+        for row in summary:
+            assert int(row["n_runs"]) == data["runs"]
+            assert float(row["delta_ci_low"]) <= float(row["delta_mean"]) <= float(row["delta_ci_high"])
+        assert (out / f"{study}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (finished_run / "logs" / study / "train_teachers.benchmark.tsv").is_file()
+    gamma = [float(r["gamma"]) for r in _rows(finished_run / "results/gauss_gamma/summary.csv")]
+    assert gamma == sorted(gamma) and gamma[0] == 0.0
+
+
+@pytest.mark.slow
+def test_nothing_left_to_do_after_a_run(finished_run):
+    dry = run(["snakemake", "-n"], finished_run)
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+@pytest.mark.slow
+def test_two_runs_from_scratch_are_byte_identical(finished_run, tmp_path):
+    params = yaml.safe_load((finished_run / "params.yaml").read_text())
+    again = make_workflow_copy(tmp_path / "again", params)
+    run(["snakemake", "--cores", "1"], again)
+    for study in STUDIES:
+        for name in ("runs.csv", "summary.csv", "settings.csv"):
+            first = (finished_run / "results" / study / name).read_bytes()
+            assert first == (again / "results" / study / name).read_bytes(), f"{study}/{name}"
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda p: p["gauss_gamma"]["teacher"].update(lrr=0.1), "gauss_gamma.teacher.lrr: unknown key"),
+        (lambda p: p["gauss_gamma"]["data"].update(grid=[0, 12]), "gauss_gamma.data.grid[1]: 12 is out of range"),
+        (lambda p: p.update(studies=["gauss_gamma", "gauss_foo"]), "'gauss_foo' is not a known study"),
+    ],
+)
+def test_bad_params_stop_before_any_job(workflow_copy, tiny_params, edit, expected):
+    edit(tiny_params)
+    (workflow_copy / "params.yaml").write_text(yaml.safe_dump(tiny_params, sort_keys=False))
+    proc = run(["snakemake", "--cores", "1"], workflow_copy, check=False)
+    assert proc.returncode != 0
+    assert expected in proc.stderr + proc.stdout
+    assert "allowed" in proc.stderr + proc.stdout
+    assert not (workflow_copy / "results").exists()
+    assert not (workflow_copy / "logs").exists()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 import shutil
 import statistics
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -31,17 +33,19 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S, REFERENCE_S = 20.0, 90.0
 DONE = re.compile(r"mfh (\S+) done in ([0-9.]+) s")
+EPOCH = re.compile(r"epoch (\d+)/(\d+)")
+STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ", re.M)
 
 
-def run_once(cores: str) -> tuple[float, Path]:
-    """One from-scratch run in a fresh directory (left in place); returns (seconds, directory)."""
+def run_once(cores: str) -> tuple[float, Path, datetime]:
+    """One from-scratch run in a fresh directory (left in place): (seconds, directory, start)."""
     work = Path(tempfile.mkdtemp(prefix="mfh-bench-pipeline-"))
     shutil.copy2(REPO / "Snakefile", work / "Snakefile")
     shutil.copy2(REPO / "params.yaml", work / "params.yaml")
     shutil.copytree(REPO / "workflow", work / "workflow",
                     ignore=shutil.ignore_patterns("__pycache__"))
     snakemake = Path(sys.executable).parent / "snakemake"
-    start = time.perf_counter()
+    started, start = datetime.now(), time.perf_counter()
     proc = subprocess.run([str(snakemake), "--cores", cores, "--quiet"], cwd=work,
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -49,7 +53,7 @@ def run_once(cores: str) -> tuple[float, Path]:
         sys.stderr.write(proc.stdout + proc.stderr)
         sys.exit(f"FAILED: snakemake exited with {proc.returncode} (work dir kept: {work})")
     check_outputs(work)
-    return seconds, work
+    return seconds, work, started
 
 
 def studies(work: Path) -> list[str]:
@@ -65,21 +69,36 @@ def check_outputs(work: Path) -> None:
                  + f"\n(work dir kept: {work})")
 
 
-def job_table(work: Path) -> list[tuple[str, str, str, str, str]]:
-    """(study, rule, 'done in' s from the log, benchmark s, max RSS MB) of every job."""
-    rows = []
-    for study in studies(work):
-        for log in sorted((work / "logs" / study).glob("*.log")):
-            found = DONE.findall(log.read_text())
-            done = f"{float(found[-1][1]):.1f}" if found else "?"
-            bench, rss = "-", "-"
-            tsv = log.with_suffix(".benchmark.tsv")
-            if tsv.is_file():
-                with tsv.open() as f:
-                    row = next(csv.DictReader(f, delimiter="\t"))
-                bench, rss = f"{float(row['s']):.2f}", row.get("max_rss", "-")
-            rows.append((study, log.stem, done, bench, rss))
-    return rows
+def _stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f")
+
+
+def job_row(log: Path, started: datetime) -> list:
+    """[start s, study, job, step s, train s, bench s, max RSS MB] of one job, from its log.
+
+    start: the log's first time stamp, from the command's start. step: its "mfh <step> done in".
+    train: the trainer's "epoch e/E" lines, the time between the first and last scaled to E.
+    bench and max RSS: the job's Snakemake benchmark TSV, where the rule has one.
+    """
+    text = log.read_text()
+    first = STAMP.search(text)
+    start = (_stamp(first.group(1)) - started).total_seconds() if first else float("nan")
+    found = DONE.findall(text)
+    done = f"{float(found[-1][1]):.1f}" if found else "?"
+    epochs = [(_stamp(line[:23]), EPOCH.search(line)) for line in text.splitlines()
+              if EPOCH.search(line) and STAMP.match(line)]
+    train = "-"
+    if len(epochs) >= 2:
+        (t0, m0), (t1, m1) = epochs[0], epochs[-1]
+        per_epoch = (t1 - t0).total_seconds() / (int(m1.group(1)) - int(m0.group(1)))
+        train = f"{per_epoch * int(m1.group(2)):.2f}"
+    bench, rss = "-", "-"
+    tsv = log.with_suffix(".benchmark.tsv")
+    if tsv.is_file():
+        with tsv.open() as f:
+            row = next(csv.DictReader(f, delimiter="\t"))
+        bench, rss = f"{float(row['s']):.2f}", row.get("max_rss", "-")
+    return [start, log.parent.name, log.stem, done, train, bench, rss]
 
 
 def main() -> None:
@@ -93,10 +112,13 @@ def main() -> None:
     for i in range(a.repeat):
         if work is not None and not a.keep:
             shutil.rmtree(work, ignore_errors=True)
-        seconds, work = run_once(a.cores)  # the last one is kept until its logs are read
+        load = os.getloadavg()[0]  # a hint of other work on the machine
+        seconds, work, started = run_once(a.cores)  # the last one is kept until its logs are read
         times.append(seconds)
-        print(f"run {i + 1}/{a.repeat}: {seconds:.1f} s  ({work})", flush=True)
-    rows = job_table(work)
+        print(f"run {i + 1}/{a.repeat}: {seconds:.1f} s  (1-min load average before: {load:.2f};"
+              f" {work})", flush=True)
+    rows = sorted((job_row(log, started) for s in studies(work)
+                   for log in (work / "logs" / s).glob("*.log")), key=lambda r: r[0])
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -112,12 +134,21 @@ def main() -> None:
           f"({'met' if median <= TARGET_S else 'NOT met'})")
     print(f"reference ~{REFERENCE_S:g} s (the issue author's figure for the reference scripts on "
           f"this machine, not measured by us): speed-up {REFERENCE_S / median:.1f}x\n")
-    print("per job, last run ('step s' = the step's own time from its log, after imports;"
-          " 'bench s' = whole process, from Snakemake's benchmark TSV; prepare/collect/plot have none):")
-    hdr = f"{'study':<13}{'job':<17}{'step s':>8}{'bench s':>9}{'max RSS MB':>12}"
+    print("per job, last run, by start time:\n"
+          "  start s = the job's first log line, from the command's start\n"
+          "  step s  = the log's 'mfh <step> done in' (includes the step's torch/pandas imports, I/O)\n"
+          "  train s = the training loop alone, from the trainer's epoch log lines\n"
+          "  bench s = the whole process, from Snakemake's benchmark TSV (training rules only)")
+    hdr = (f"{'start s':>8}  {'study':<13}{'job':<17}{'step s':>8}{'train s':>9}{'bench s':>9}"
+           f"{'max RSS MB':>12}")
     print(hdr + "\n" + "-" * len(hdr))
-    for study, job, done, bench, rss in rows:
-        print(f"{study:<13}{job:<17}{done:>8}{bench:>9}{rss:>12}")
+    for start, study, job, done, train, bench, rss in rows:
+        print(f"{start:>8.1f}  {study:<13}{job:<17}{done:>8}{train:>9}{bench:>9}{rss:>12}")
+    ends = [r[0] + float(r[3]) for r in rows if r[3] != "?"]
+    print(f"\nlast run: first job logged at {rows[0][0]:.1f} s, last job finished at "
+          f"{max(ends):.1f} s, command returned at {times[-1]:.1f} s")
+    print(f"sum over jobs: steps {sum(float(r[3]) for r in rows if r[3] != '?'):.1f} s, training "
+          f"loops {sum(float(r[4]) for r in rows if r[4] != '-'):.1f} s")
 
 
 if __name__ == "__main__":

@@ -9,13 +9,12 @@ teachers; n_train 200, full-batch SGD. Data: `mfh.data.synthetic.build_study`, s
   `F.cross_entropy` (+ `nn.KLDivLoss()` on log_softmax/softmax for KD), full batch, starting
   from the ensemble's initial weights. It runs fewer epochs (`--loop-epochs`) and is scaled
   linearly to `--epochs` (full-batch cost per epoch is constant; timed at two epoch counts to
-  check). Only the training loops are timed (model construction and data layout are not), and
-  both sides warm torch up first. Both run on one thread.
+  check). Only training is timed (model construction and data layout are not), after a few
+  warm-up steps on each side. Both run on one thread. Both sides are also run for the same
+  epochs and their final weights and test accuracies compared.
 
 Run:  /work/venv/bin/python benchmarks/bench_trainer.py [--epochs 1000] [--loop-epochs 100]
 """
-
-from __future__ import annotations
 
 import argparse
 import statistics
@@ -38,31 +37,16 @@ PHASES = ("teachers", "nokd", "kd")
 
 
 def inits(S, R, da, db):
-    """Fresh initial ensembles of the study (the same seeds as `mfh.studies.gauss`)."""
+    """Fresh initial ensembles of the three phases (the seeds of `mfh.studies.gauss`)."""
     return {"teachers": _ensemble(STUDY, SEED, "teacher_init", S, R, da),
             "nokd": _ensemble(STUDY, SEED, "student_init", 1, R, db),
             "kd": _ensemble(STUDY, SEED, "student_init", S, R, db)}
 
 
-def run_ensemble(d, S, R, epochs, lr, kd):
-    """The three trainings with the ensemble trainer; returns ({phase: s}, {phase: model})."""
-    m, t = inits(S, R, d["xa"].shape[1], d["xb"].shape[1]), {}
-    for p, x, y in (("teachers", d["xa"], d["y"]), ("nokd", d["xb_r"], d["y_r"])):
-        start = time.perf_counter()
-        train_full_batch(m[p], x, y, epochs=epochs, lr=lr)
-        t[p] = time.perf_counter() - start
-    start = time.perf_counter()
-    with torch.no_grad():
-        teacher_logits = m["teachers"](d["xa"])
-    train_full_batch(m["kd"], d["xb"], d["y"], epochs=epochs, lr=lr,
-                     teacher_logits=teacher_logits, kd=kd)
-    t["kd"] = time.perf_counter() - start
-    return t, m
-
-
-def loop_train(init, x, y, epochs, lr, teacher=None):
-    """Train each model of `init` alone with nn.Linear + SGD; returns (s, trained ensemble)."""
-    out, kl, seconds = init, nn.KLDivLoss(), 0.0  # out: init's tensors get the final weights
+def train_loop(init, x, y, epochs, lr, teacher_logits=None):
+    """Train each model of `init` alone (nn.Linear + SGD); its final weights are written back
+    into `init`. Returns the seconds spent training."""
+    kl, seconds = nn.KLDivLoss(), 0.0
     for i in range(init.n_models):
         lin = nn.Linear(init.weight.shape[2], init.weight.shape[1])
         with torch.no_grad():
@@ -71,7 +55,7 @@ def loop_train(init, x, y, epochs, lr, teacher=None):
         opt = torch.optim.SGD(lin.parameters(), lr=lr)
         xi, yi = x[i].T.contiguous(), y[i]  # (N, d), (N,)
         start = time.perf_counter()
-        soft = None if teacher is None else F.softmax(teacher[i].T, dim=1)  # (N, C)
+        soft = None if teacher_logits is None else F.softmax(teacher_logits[i].T, dim=1)
         for _ in range(epochs):
             opt.zero_grad()
             logits = lin(xi)
@@ -82,40 +66,36 @@ def loop_train(init, x, y, epochs, lr, teacher=None):
             opt.step()
         seconds += time.perf_counter() - start
         with torch.no_grad():
-            out.weight[i] = lin.weight
-            out.bias[i] = lin.bias
-    return seconds, out
+            init.weight[i], init.bias[i] = lin.weight, lin.bias
+    return seconds
 
 
-def run_loop(d, S, R, epochs, lr):
-    """The three trainings as per-model loops; returns ({phase: s}, {phase: model})."""
-    m, t = inits(S, R, d["xa"].shape[1], d["xb"].shape[1]), {}
-    m = {k: v.requires_grad_(False) for k, v in m.items()}
-    t["teachers"], m["teachers"] = loop_train(m["teachers"], d["xa"], d["y"], epochs, lr)
-    t["nokd"], m["nokd"] = loop_train(m["nokd"], d["xb_r"], d["y_r"], epochs, lr)
+def train_ensemble(model, x, y, epochs, lr, teacher_logits=None, kd=None):
+    start = time.perf_counter()
+    train_full_batch(model, x, y, epochs=epochs, lr=lr, teacher_logits=teacher_logits, kd=kd)
+    return time.perf_counter() - start
+
+
+def run(side, d, epochs, lr, kd):
+    """The study's three trainings on one side; returns ({phase: seconds}, {phase: model})."""
+    m, t = inits(d["S"], d["R"], d["xa"].shape[1], d["xb"].shape[1]), {}
+    if side == "loop":
+        m = {p: e.requires_grad_(False) for p, e in m.items()}
+    train = train_loop if side == "loop" else train_ensemble
+    t["teachers"] = train(m["teachers"], d["xa"], d["y"], epochs, lr)
+    t["nokd"] = train(m["nokd"], d["xb_r"], d["y_r"], epochs, lr)
     start = time.perf_counter()
     with torch.no_grad():
-        teacher_logits = m["teachers"](d["xa"])  # (M, C, N): each teacher on its own x_a
-    t_logits = time.perf_counter() - start
-    t["kd"], m["kd"] = loop_train(m["kd"], d["xb"], d["y"], epochs, lr, teacher_logits)
-    t["kd"] += t_logits
+        logits = m["teachers"](d["xa"])  # (M, C, N): each teacher on its own x_a
+    extra = {} if side == "loop" else {"kd": kd}
+    t["kd"] = time.perf_counter() - start + train(m["kd"], d["xb"], d["y"], epochs, lr, logits, **extra)
     return t, m
-
-
-def warm_up(d, lr, kd):
-    """A few steps of each side on throwaway models: torch's one-time costs are paid here."""
-    x, y, tl = d["xa"][:2], d["y"][:2], torch.zeros(2, 2, d["y"].shape[1])
-    for teacher in (None, tl):
-        m = _ensemble(STUDY, SEED, "warm", 1, 2, x.shape[1])
-        train_full_batch(m, x, y, epochs=5, lr=lr, **({} if teacher is None else
-                                                      {"teacher_logits": teacher, "kd": kd}))
-        loop_train(m.requires_grad_(False), x, y, 5, lr, teacher)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--params", default=str(Path(__file__).resolve().parents[1] / "params.yaml"))
-    ap.add_argument("--epochs", type=int, default=1000, help="epochs of the ensemble (and target)")
+    ap.add_argument("--epochs", type=int, default=1000, help="epochs per model (ensemble, target)")
     ap.add_argument("--loop-epochs", type=int, default=100, help="epochs timed for the loop")
     ap.add_argument("--repeat", type=int, default=3, help="ensemble timings (median reported)")
     a = ap.parse_args()
@@ -125,51 +105,55 @@ def main() -> None:
     dc, lr, kd = cfg["data"], cfg["teacher"]["lr"], KDConfig(**cfg["distill"])
     assert cfg["student"]["lr"] == lr, "one lr for teachers and students is assumed"
     assert kd == KDConfig(), "the loop writes the reference KD loss: CE + KLDivLoss(), T = 1"
-    data = build_study(STUDY, dc["generator"], dc["grid"], dc["runs"], dc["n_train"], dc["n_test"], SEED)
+    data = build_study(STUDY, dc["generator"], dc["grid"], dc["runs"], dc["n_train"],
+                       dc["n_test"], SEED)
     S, R = len(dc["grid"]), dc["runs"]
-    d = {"xa": _features(data.xa_train), "xb": _features(data.xb_train, S), "y": _labels(data.y_train, S),
-         "xb_r": _features(data.xb_train), "y_r": _labels(data.y_train)}
+    d = {"S": S, "R": R, "xa": _features(data.xa_train), "xb": _features(data.xb_train, S),
+         "y": _labels(data.y_train, S), "xb_r": _features(data.xb_train), "y_r": _labels(data.y_train)}
     test = {"teachers": (_features(data.xa_test), _labels(data.y_test, S)),
             "nokd": (_features(data.xb_test), _labels(data.y_test)),
             "kd": (_features(data.xb_test, S), _labels(data.y_test, S))}
-    warm_up(d, lr, kd)
 
-    ens = [run_ensemble(d, S, R, a.epochs, lr, kd)[0] for _ in range(a.repeat)]
+    for side in ("ensemble", "loop"):  # warm-up: torch's one-time costs are paid here
+        run(side, d, 3, lr, kd)
+    ens = [run("ensemble", d, a.epochs, lr, kd)[0] for _ in range(a.repeat)]
     ens_s = {p: statistics.median(t[p] for t in ens) for p in PHASES}
     half = a.loop_epochs // 2
-    loop_half, _ = run_loop(d, S, R, half, lr)
-    loop_full, loop_models = run_loop(d, S, R, a.loop_epochs, lr)
-    _, ens_models = run_ensemble(d, S, R, a.loop_epochs, lr, kd)  # same epochs as the loop
+    loop_half, _ = run("loop", d, half, lr, kd)
+    loop_full, loop_models = run("loop", d, a.loop_epochs, lr, kd)
+    _, ens_models = run("ensemble", d, a.loop_epochs, lr, kd)  # as many epochs as the loop
 
     wdiff = max(max((loop_models[p].weight - ens_models[p].weight).abs().max().item(),
                     (loop_models[p].bias - ens_models[p].bias).abs().max().item()) for p in PHASES)
-    adiff = max((accuracy(loop_models[p], *test[p]) - accuracy(ens_models[p], *test[p])).abs().max().item()
-                for p in PHASES)
+    adiff = max((accuracy(loop_models[p], *test[p]) - accuracy(ens_models[p], *test[p]))
+                .abs().max().item() for p in PHASES)
     scale = a.epochs / a.loop_epochs
     loop_s = {p: loop_full[p] * scale for p in PHASES}
 
     print(f"\nmfh trainer benchmark: study {STUDY}, n_train {dc['n_train']}, full batch, lr {lr}, "
           f"1 thread, {a.epochs} epochs per model")
-    print(f"loop timed at {half} and {a.loop_epochs} epochs; its {a.epochs}-epoch seconds = "
+    print(f"loop: timed at {half} and {a.loop_epochs} epochs; its {a.epochs}-epoch seconds = "
           f"time at {a.loop_epochs} epochs x {scale:g} (linear scaling)")
-    print(f"ensemble timed {a.repeat} times at {a.epochs} epochs; median per phase (total = sum of the medians)\n")
-    hdr = (f"{'phase':<9}{'models':>7}{'loop ms/ep @' + str(half):>16}{'@' + str(a.loop_epochs):>8}"
-           f"{'loop s (' + str(a.epochs) + ' ep)':>18}{'ensemble s':>12}{'speed-up':>10}")
+    print(f"ensemble: timed {a.repeat} times at {a.epochs} epochs; median per phase "
+          "(total = sum of the medians)\n")
+    hdr = (f"{'phase':<9}{'models':>7}{f'loop ms/epoch @{half}':>19}{f'@{a.loop_epochs}':>8}"
+           f"{f'loop s ({a.epochs} ep)':>18}{'ensemble s':>12}{'speed-up':>10}")
     print(hdr + "\n" + "-" * len(hdr))
     models = {"teachers": S * R, "nokd": R, "kd": S * R}
     for p in PHASES + ("total",):
         ps = PHASES if p == "total" else (p,)
-        lh, lf = sum(loop_half[q] for q in ps), sum(loop_full[q] for q in ps)
+        lh = 1e3 * sum(loop_half[q] for q in ps) / half
+        lf = 1e3 * sum(loop_full[q] for q in ps) / a.loop_epochs
         ls, es = sum(loop_s[q] for q in ps), sum(ens_s[q] for q in ps)
-        print(f"{p:<9}{sum(models[q] for q in ps):>7}{1e3 * lh / half:>16.2f}{1e3 * lf / a.loop_epochs:>8.2f}"
-              f"{ls:>18.2f}{es:>12.3f}{ls / es:>9.1f}x")
-    print("\nensemble runs (s): " + "; ".join(
-        " ".join(f"{p} {t[p]:.3f}" for p in PHASES) for t in ens))
+        print(f"{p:<9}{sum(models[q] for q in ps):>7}{lh:>19.2f}{lf:>8.2f}{ls:>18.2f}{es:>12.3f}"
+              f"{ls / es:>9.1f}x")
+    print("\nensemble runs (s): " + "; ".join(" ".join(f"{p} {t[p]:.3f}" for p in PHASES) for t in ens))
     agree = wdiff < 1e-4 and adiff == 0.0
     print(f"results agree ({a.loop_epochs} epochs each): {'yes' if agree else 'no'} "
           f"(max |weight diff|={wdiff:.2e}, max |test acc diff|={adiff:.2f} points)")
     total = sum(loop_s.values()) / sum(ens_s.values())
-    print(f"target: total speed-up >= {TARGET:g}x -> {total:.1f}x, {'met' if total >= TARGET else 'NOT met'}")
+    print(f"target: total speed-up >= {TARGET:g}x -> {total:.1f}x, "
+          f"{'met' if total >= TARGET else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -390,3 +390,9 @@ def test_save_bytes_deterministic(tmp_path, alpha_study, monkeypatch):
     monkeypatch.setattr(time, "time", lambda: real() + 3600.0)
     alpha_study.save(tmp_path / "b.npz")
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+
+
+@pytest.mark.parametrize("generator, value", [("vary_gamma", 11), ("vary_gamma", -1), ("vary_alpha", 41)])
+def test_build_study_rejects_grid_values_outside_the_layout(generator, value):
+    with pytest.raises(ValueError, match="outside"):
+        build_study("s", generator, [value], 1, 5, 5, 0)

@@ -100,11 +100,15 @@ WIDTH_B = 50
 
 def vary_gamma_venn(overlap: int) -> Venn:
     """Exp 1: x_b sees dims 0-9, x_a dims 10-o .. 19-o, so they share o dims."""
+    if not 0 <= overlap <= B_DECISIVE:
+        raise ValueError(f"vary_gamma: overlap {overlap} outside 0..{B_DECISIVE}")
     return Venn(d0=overlap, da=B_DECISIVE - overlap, db=B_DECISIVE - overlap)
 
 
 def vary_alpha_venn(extra: int) -> Venn:
     """Exp 2: x_b sees dims 0-9, x_a dims 0 .. 9+k."""
+    if not 0 <= extra <= VARY_ALPHA_LATENT - B_DECISIVE:
+        raise ValueError(f"vary_alpha: k = {extra} outside 0..{VARY_ALPHA_LATENT - B_DECISIVE}")
     return Venn(d0=B_DECISIVE, da=extra, db=0)
 
 
@@ -150,6 +154,7 @@ def build_study(
     if generator not in GENERATORS:
         raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
     draw_run, venn_of = GENERATORS[generator]
+    venn = tuple(venn_of(v) for v in grid)  # validates the grid before drawing anything
     n = n_train + n_test
     per_run = [draw_run(numpy_rng(seed, study, "data", r), n, list(grid)) for r in range(runs)]
     x_a = np.stack([p[0] for p in per_run], axis=1).astype(np.float32)  # (S, R, n, width_a)
@@ -163,7 +168,7 @@ def build_study(
         y_train=np.ascontiguousarray(y[:, :n_train]),
         y_test=np.ascontiguousarray(y[:, n_train:]),
         grid=np.asarray(grid, dtype=np.int64),
-        venn=tuple(venn_of(v) for v in grid),
+        venn=venn,
     )
 
 

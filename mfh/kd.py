@@ -93,3 +93,30 @@ def distillation_loss(
     if cfg.t_squared:
         kl = kl * cfg.temperature**2
     return cfg.w_gt * cross_entropy(student_logits, y) + cfg.w_kd * kl
+
+
+def logit_gradient(
+    logits: torch.Tensor,
+    y: torch.Tensor,
+    targets: SoftTargets | None = None,
+    cfg: KDConfig | None = None,
+) -> torch.Tensor:
+    """Closed-form d(loss)/d(logits) per model, (..., C, N) -> (..., C, N).
+
+    With `cfg` None the loss is `cross_entropy`; otherwise `distillation_loss`:
+        d CE / dz  = (softmax(z) - onehot(y)) / N
+        d KL / dz  = (softmax(z / T) - p_teacher) / T * (reduction scale) * (T^2 if t_squared)
+    Lets a linear ensemble train without autograd (2x faster per step here, see
+    `mfh.train.fullbatch`); tests check it against autograd.
+    """
+    c, n = logits.shape[-2:]
+    grad = torch.softmax(logits, dim=-2)
+    grad.scatter_add_(-2, y.unsqueeze(-2), torch.full_like(y, -1, dtype=grad.dtype).unsqueeze(-2))
+    if cfg is None:
+        return grad.div_(n)
+    grad.mul_(cfg.w_gt / n)
+    scale = {"mean": 1.0 / (n * c), "batchmean": 1.0 / n, "sum": 1.0}[cfg.kl_reduction]
+    if cfg.t_squared:
+        scale *= cfg.temperature**2
+    soft = torch.softmax(logits / cfg.temperature, dim=-2) - targets.probs
+    return grad.add_(soft, alpha=cfg.w_kd * scale / cfg.temperature)

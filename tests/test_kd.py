@@ -224,3 +224,20 @@ def test_losses_are_per_model():
     changed = distillation_loss(s2, tg, y, cfg)
     diff = changed != base
     assert diff[1, 2] and diff.sum() == 1
+
+
+@pytest.mark.parametrize("reduction", ["mean", "batchmean", "sum"])
+@pytest.mark.parametrize("t_squared", [False, True])
+def test_logit_gradient_equals_autograd(reduction, t_squared):
+    from mfh.kd import logit_gradient
+
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(4, 3, 17, generator=g, dtype=torch.float64, requires_grad=True)
+    teacher = 2 * torch.randn(4, 3, 17, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 3, (4, 17), generator=g)
+    cfg = KDConfig(temperature=2.5, w_gt=0.7, w_kd=1.3, kl_reduction=reduction, t_squared=t_squared)
+    targets = SoftTargets.from_logits(teacher, cfg.temperature)
+    (auto,) = torch.autograd.grad(distillation_loss(logits, targets, y, cfg).sum(), logits)
+    torch.testing.assert_close(logit_gradient(logits.detach(), y, targets, cfg), auto)
+    (auto_ce,) = torch.autograd.grad(cross_entropy(logits, y).sum(), logits)
+    torch.testing.assert_close(logit_gradient(logits.detach(), y), auto_ce)

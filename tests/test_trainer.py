@@ -66,15 +66,15 @@ def _single(ens: LinearEnsemble, m: int) -> nn.Linear:
 
 
 def _train_single(lin: nn.Linear, x: torch.Tensor, y: torch.Tensor, lr: float, loss_fn) -> float:
-    """x (N, d), y (N,): full-batch torch.optim.SGD; returns the last epoch's loss (pre-step)."""
+    """x (N, d), y (N,): full-batch torch.optim.SGD; returns the loss of the trained model."""
     opt = torch.optim.SGD(lin.parameters(), lr=lr)
-    loss = torch.tensor(float("nan"))
     for _ in range(EPOCHS):
         opt.zero_grad()
         loss = loss_fn(lin(x), y)
         loss.backward()
         opt.step()
-    return loss.item()
+    with torch.no_grad():
+        return loss_fn(lin(x), y).item()
 
 
 def _single_correct(lin: nn.Linear, x: torch.Tensor, y: torch.Tensor) -> int:
@@ -106,16 +106,17 @@ def _compare(key: str, ens, singles, ref_losses, losses, x_test, y_test) -> None
                                atol=1e-9, rtol=0)
 
 
+@pytest.mark.parametrize("closed_form", [True, False], ids=["closed-form", "autograd"])
 @pytest.mark.parametrize("C", [2, 3])
-def test_ensemble_equals_single_models_ce(C):
+def test_ensemble_equals_single_models_ce(C, closed_form):
     x, y, x_test, y_test = _data(C, seed=C)
     ens = LinearEnsemble(SEEDS, D, C)
     singles = [_single(ens, m) for m in range(M)]
     ref_losses = [
         _train_single(lin, x[m].T, y[m], 0.1, F.cross_entropy) for m, lin in enumerate(singles)
     ]
-    losses = train_full_batch(ens, x, y, epochs=EPOCHS, lr=0.1)
-    _compare(f"ce C={C}", ens, singles, ref_losses, losses, x_test, y_test)
+    losses = train_full_batch(ens, x, y, epochs=EPOCHS, lr=0.1, closed_form=closed_form)
+    _compare(f"ce C={C} closed_form={closed_form}", ens, singles, ref_losses, losses, x_test, y_test)
 
 
 # every reduction x T in (1, 4), C = 2 and 3 for each reduction, T^2 scaling on for two of the
@@ -132,8 +133,9 @@ KD_CASES = [
 
 
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
+@pytest.mark.parametrize("closed_form", [True, False], ids=["closed-form", "autograd"])
 @pytest.mark.parametrize("reduction, T, t_squared, C, lr", KD_CASES)
-def test_ensemble_equals_single_models_kd(reduction, T, t_squared, C, lr):
+def test_ensemble_equals_single_models_kd(reduction, T, t_squared, C, lr, closed_form):
     w_gt, w_kd = 0.5, 2.0
     x, y, x_test, y_test = _data(C, seed=10 + C)
     teacher = 3.0 * torch.randn(M, C, N, generator=torch.Generator().manual_seed(99))
@@ -152,8 +154,10 @@ def test_ensemble_equals_single_models_kd(reduction, T, t_squared, C, lr):
 
         ref_losses.append(_train_single(lin, x[m].T, y[m], lr, loss_fn))
     cfg = KDConfig(temperature=T, w_gt=w_gt, w_kd=w_kd, kl_reduction=reduction, t_squared=t_squared)
-    losses = train_full_batch(ens, x, y, epochs=EPOCHS, lr=lr, teacher_logits=teacher, kd=cfg)
-    _compare(f"kd C={C} T={T} {reduction} t2={t_squared}", ens, singles, ref_losses, losses, x_test, y_test)
+    losses = train_full_batch(
+        ens, x, y, epochs=EPOCHS, lr=lr, teacher_logits=teacher, kd=cfg, closed_form=closed_form
+    )
+    _compare(f"kd C={C} T={T} {reduction} t2={t_squared} closed_form={closed_form}", ens, singles, ref_losses, losses, x_test, y_test)
 
 
 def test_report_max_weight_difference():

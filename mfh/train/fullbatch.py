@@ -6,9 +6,16 @@ the *sum* of the M per-model losses, so each model's gradient is exactly the gra
 get if trained alone, and plain SGD (no momentum, no weight decay) on the stacked parameters
 performs M independent trainings in one batched computation per step.
 
-The SGD update is written out (`p.add_(p.grad, alpha=-lr)`, the same arithmetic as
+The SGD update is written out (`p.add_(grad, alpha=-lr)`, the same arithmetic as
 `torch.optim.SGD` without momentum): constructing a `torch.optim` optimizer imports
 torch._dynamo, which costs about 1.6 s per process here — more than a whole synthetic training.
+
+Two ways to get the gradient, same result (tests compare both with per-model `nn.Linear` +
+`torch.optim.SGD` training):
+- any ensemble module: autograd on the summed loss;
+- `LinearEnsemble`: closed form, no autograd graph — the logit gradient from
+  `mfh.kd.logit_gradient`, then dW = G @ x^T and db = sum_n G, one bmm each (measured here:
+  0.31 ms vs 0.69 ms per step for 60 models of 25 inputs and 200 samples).
 
 Only the final model is evaluated: the reference scripts evaluate every epoch but report the last.
 """
@@ -21,7 +28,8 @@ from typing import Optional
 import torch
 from torch import nn
 
-from mfh.kd import KDConfig, SoftTargets, cross_entropy, distillation_loss
+from mfh.kd import KDConfig, SoftTargets, cross_entropy, distillation_loss, logit_gradient
+from mfh.models.linear import LinearEnsemble
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +45,55 @@ def train_full_batch(
     kd: Optional[KDConfig] = None,
     name: str = "model",
     log_every: int = 0,
+    closed_form: Optional[bool] = None,
 ) -> torch.Tensor:
-    """Train in place for `epochs` full-batch SGD steps; return the final per-model loss (M,)."""
+    """Train in place for `epochs` full-batch SGD steps; return the final per-model loss (M,).
+
+    `closed_form`: None picks the closed-form gradient for a `LinearEnsemble`, autograd otherwise.
+    """
     if (teacher_logits is None) != (kd is None):
         raise ValueError("pass teacher_logits and kd together, or neither")
+    if closed_form is None:
+        closed_form = isinstance(model, LinearEnsemble)
+    if closed_form and not isinstance(model, LinearEnsemble):
+        raise ValueError("closed_form=True needs a LinearEnsemble")
     targets = None if kd is None else SoftTargets.from_logits(teacher_logits, kd.temperature)
+
+    def per_model_loss(logits: torch.Tensor) -> torch.Tensor:  # (M, C, N) -> (M,)
+        return cross_entropy(logits, y) if kd is None else distillation_loss(logits, targets, y, kd)
+
+    step = _closed_form_step(model, x, y, targets, kd, lr) if closed_form else None
     params = [p for p in model.parameters() if p.requires_grad]
-    per_model = torch.zeros(x.shape[0])
     for epoch in range(1, epochs + 1):
-        logits = model(x)  # (M, C, N)
-        if kd is None:
-            per_model = cross_entropy(logits, y)  # (M,)
+        if step is not None:
+            step()
         else:
-            per_model = distillation_loss(logits, targets, y, kd)  # (M,)
-        grads = torch.autograd.grad(per_model.sum(), params)
-        with torch.no_grad():
-            for p, g in zip(params, grads):
-                p.add_(g, alpha=-lr)
+            grads = torch.autograd.grad(per_model_loss(model(x)).sum(), params)
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p.add_(g, alpha=-lr)
         if log_every and (epoch % log_every == 0 or epoch == epochs):
+            with torch.no_grad():
+                loss = per_model_loss(model(x))
             log.info(
                 "%s: epoch %d/%d  mean loss %.4f over %d models",
-                name, epoch, epochs, per_model.mean().item(), x.shape[0],
+                name, epoch, epochs, loss.mean().item(), x.shape[0],
             )
-    return per_model.detach()
+    with torch.no_grad():
+        return per_model_loss(model(x))
+
+
+def _closed_form_step(model: LinearEnsemble, x, y, targets, kd, lr: float):
+    """One SGD step of a linear ensemble without autograd, as a closure over x^T."""
+    x_t = x.transpose(1, 2).contiguous()  # (M, N, d): makes the weight-gradient bmm contiguous
+
+    @torch.no_grad()
+    def step() -> None:
+        grad = logit_gradient(model(x), y, targets, kd)  # (M, C, N)
+        model.weight.sub_(torch.bmm(grad, x_t), alpha=lr)  # dW: (M, C, d)
+        model.bias.sub_(grad.sum(dim=-1), alpha=lr)  # db: (M, C)
+
+    return step
 
 
 @torch.no_grad()

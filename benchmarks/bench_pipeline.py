@@ -42,12 +42,14 @@ def run_once(cores: str) -> tuple[float, Path, datetime]:
     work = Path(tempfile.mkdtemp(prefix="mfh-bench-pipeline-"))
     shutil.copy2(REPO / "Snakefile", work / "Snakefile")
     shutil.copy2(REPO / "params.yaml", work / "params.yaml")
-    shutil.copytree(REPO / "workflow", work / "workflow",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "workflow", work / "workflow", ignore=shutil.ignore_patterns("__pycache__")
+    )
     snakemake = Path(sys.executable).parent / "snakemake"
     started, start = datetime.now(), time.perf_counter()
-    proc = subprocess.run([str(snakemake), "--cores", cores, "--quiet"], cwd=work,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(snakemake), "--cores", cores, "--quiet"], cwd=work, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
@@ -61,12 +63,18 @@ def studies(work: Path) -> list[str]:
 
 
 def check_outputs(work: Path) -> None:
-    missing = [str(p) for s in studies(work)
-               for p in (work / "results" / s / f for f in ("runs.csv", "summary.csv", f"{s}.png"))
-               if not p.is_file() or p.stat().st_size == 0]
+    missing = [
+        str(p)
+        for s in studies(work)
+        for p in (work / "results" / s / f for f in ("runs.csv", "summary.csv", f"{s}.png"))
+        if not p.is_file() or p.stat().st_size == 0
+    ]
     if missing:
-        sys.exit("FAILED: expected outputs missing or empty:\n  " + "\n  ".join(missing)
-                 + f"\n(work dir kept: {work})")
+        sys.exit(
+            "FAILED: expected outputs missing or empty:\n  "
+            + "\n  ".join(missing)
+            + f"\n(work dir kept: {work})"
+        )
 
 
 def _stamp(text: str) -> datetime:
@@ -85,8 +93,11 @@ def job_row(log: Path, started: datetime) -> list:
     start = (_stamp(first.group(1)) - started).total_seconds() if first else float("nan")
     found = DONE.findall(text)
     done = f"{float(found[-1][1]):.1f}" if found else "?"
-    epochs = [(_stamp(line[:23]), EPOCH.search(line)) for line in text.splitlines()
-              if EPOCH.search(line) and STAMP.match(line)]
+    epochs = [
+        (_stamp(line[:23]), EPOCH.search(line))
+        for line in text.splitlines()
+        if EPOCH.search(line) and STAMP.match(line)
+    ]
     train = "-"
     if len(epochs) >= 2:
         (t0, m0), (t1, m1) = epochs[0], epochs[-1]
@@ -115,40 +126,59 @@ def main() -> None:
         load = os.getloadavg()[0]  # a hint of other work on the machine
         seconds, work, started = run_once(a.cores)  # the last one is kept until its logs are read
         times.append(seconds)
-        print(f"run {i + 1}/{a.repeat}: {seconds:.1f} s  (1-min load average before: {load:.2f};"
-              f" {work})", flush=True)
-    rows = sorted((job_row(log, started) for s in studies(work)
-                   for log in (work / "logs" / s).glob("*.log")), key=lambda r: r[0])
+        print(
+            f"run {i + 1}/{a.repeat}: {seconds:.1f} s  (1-min load average before: {load:.2f};"
+            f" {work})",
+            flush=True,
+        )
+    rows = sorted(
+        (job_row(log, started) for s in studies(work) for log in (work / "logs" / s).glob("*.log")),
+        key=lambda r: r[0],
+    )
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
 
     median = statistics.median(times)
-    print(f"\nmfh pipeline benchmark: `snakemake --cores {a.cores} --quiet` from scratch, "
-          f"studies {', '.join(studies(REPO))}")
+    print(
+        f"\nmfh pipeline benchmark: `snakemake --cores {a.cores} --quiet` from scratch, "
+        f"studies {', '.join(studies(REPO))}"
+    )
     print(f"{'run':<10}{'wall s':>8}")
     print("-" * 18)
     for i, t in enumerate(times, 1):
         print(f"{i:<10}{t:>8.1f}")
     print(f"{'median':<10}{median:>8.1f}\n")
-    print(f"target {TARGET_S:g} s:      median / target = {median / TARGET_S:.2f} "
-          f"({'met' if median <= TARGET_S else 'NOT met'})")
-    print(f"reference ~{REFERENCE_S:g} s (the issue author's figure for the reference scripts on "
-          f"this machine, not measured by us): speed-up {REFERENCE_S / median:.1f}x\n")
-    print("per job, last run, by start time:\n"
-          "  start s = the job's first log line, from the command's start\n"
-          "  step s  = the log's 'mfh <step> done in' (includes the step's torch/pandas imports, I/O)\n"
-          "  train s = the training loop alone, from the trainer's epoch log lines\n"
-          "  bench s = the whole process, from Snakemake's benchmark TSV (training rules only)")
-    hdr = (f"{'start s':>8}  {'study':<13}{'job':<17}{'step s':>8}{'train s':>9}{'bench s':>9}"
-           f"{'max RSS MB':>12}")
+    print(
+        f"target {TARGET_S:g} s:      median / target = {median / TARGET_S:.2f} "
+        f"({'met' if median <= TARGET_S else 'NOT met'})"
+    )
+    print(
+        f"reference ~{REFERENCE_S:g} s (the issue author's figure for the reference scripts on "
+        f"this machine, not measured by us): speed-up {REFERENCE_S / median:.1f}x\n"
+    )
+    print(
+        "per job, last run, by start time:\n"
+        "  start s = the job's first log line, from the command's start\n"
+        "  step s  = the log's 'mfh <step> done in' (includes the step's torch/pandas imports, I/O)\n"
+        "  train s = the training loop alone, from the trainer's epoch log lines\n"
+        "  bench s = the whole process, from Snakemake's benchmark TSV (training rules only)"
+    )
+    hdr = (
+        f"{'start s':>8}  {'study':<13}{'job':<17}{'step s':>8}{'train s':>9}{'bench s':>9}"
+        f"{'max RSS MB':>12}"
+    )
     print(hdr + "\n" + "-" * len(hdr))
     for start, study, job, done, train, bench, rss in rows:
         print(f"{start:>8.1f}  {study:<13}{job:<17}{done:>8}{train:>9}{bench:>9}{rss:>12}")
     ends = [r[0] + float(r[3]) for r in rows if r[3] != "?"]
-    print(f"\nlast run: first job logged at {rows[0][0]:.1f} s, last job finished at "
-          f"{max(ends):.1f} s, command returned at {times[-1]:.1f} s")
-    print(f"sum over jobs: steps {sum(float(r[3]) for r in rows if r[3] != '?'):.1f} s, training "
-          f"loops {sum(float(r[4]) for r in rows if r[4] != '-'):.1f} s")
+    print(
+        f"\nlast run: first job logged at {rows[0][0]:.1f} s, last job finished at "
+        f"{max(ends):.1f} s, command returned at {times[-1]:.1f} s"
+    )
+    print(
+        f"sum over jobs: steps {sum(float(r[3]) for r in rows if r[3] != '?'):.1f} s, training "
+        f"loops {sum(float(r[4]) for r in rows if r[4] != '-'):.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from torch import nn
 
 from mfh.data.synthetic import build_study
 from mfh.kd import KDConfig
-from mfh.studies.gauss import _ensemble, _features, _labels
+from mfh.studies.gauss import as_features, as_labels, init_ensemble
 from mfh.train.fullbatch import accuracy, train_full_batch
 
 STUDY, SEED, TARGET = "gauss_gamma", 0, 20.0
@@ -38,9 +38,11 @@ PHASES = ("teachers", "nokd", "kd")
 
 def inits(S, R, da, db):
     """Fresh initial ensembles of the three phases (the seeds of `mfh.studies.gauss`)."""
-    return {"teachers": _ensemble(STUDY, SEED, "teacher_init", S, R, da),
-            "nokd": _ensemble(STUDY, SEED, "student_init", 1, R, db),
-            "kd": _ensemble(STUDY, SEED, "student_init", S, R, db)}
+    return {
+        "teachers": init_ensemble(STUDY, SEED, "teacher_init", S, R, da),
+        "nokd": init_ensemble(STUDY, SEED, "student_init", 1, R, db),
+        "kd": init_ensemble(STUDY, SEED, "student_init", S, R, db),
+    }
 
 
 def train_loop(init, x, y, epochs, lr, teacher_logits=None):
@@ -88,7 +90,9 @@ def run(side, d, epochs, lr, kd):
     with torch.no_grad():
         logits = m["teachers"](d["xa"])  # (M, C, N): each teacher on its own x_a
     extra = {} if side == "loop" else {"kd": kd}
-    t["kd"] = time.perf_counter() - start + train(m["kd"], d["xb"], d["y"], epochs, lr, logits, **extra)
+    t["kd"] = (
+        time.perf_counter() - start + train(m["kd"], d["xb"], d["y"], epochs, lr, logits, **extra)
+    )
     return t, m
 
 
@@ -105,14 +109,24 @@ def main() -> None:
     dc, lr, kd = cfg["data"], cfg["teacher"]["lr"], KDConfig(**cfg["distill"])
     assert cfg["student"]["lr"] == lr, "one lr for teachers and students is assumed"
     assert kd == KDConfig(), "the loop writes the reference KD loss: CE + KLDivLoss(), T = 1"
-    data = build_study(STUDY, dc["generator"], dc["grid"], dc["runs"], dc["n_train"],
-                       dc["n_test"], SEED)
+    data = build_study(
+        STUDY, dc["generator"], dc["grid"], dc["runs"], dc["n_train"], dc["n_test"], SEED
+    )
     S, R = len(dc["grid"]), dc["runs"]
-    d = {"S": S, "R": R, "xa": _features(data.xa_train), "xb": _features(data.xb_train, S),
-         "y": _labels(data.y_train, S), "xb_r": _features(data.xb_train), "y_r": _labels(data.y_train)}
-    test = {"teachers": (_features(data.xa_test), _labels(data.y_test, S)),
-            "nokd": (_features(data.xb_test), _labels(data.y_test)),
-            "kd": (_features(data.xb_test, S), _labels(data.y_test, S))}
+    d = {
+        "S": S,
+        "R": R,
+        "xa": as_features(data.xa_train),
+        "xb": as_features(data.xb_train, S),
+        "y": as_labels(data.y_train, S),
+        "xb_r": as_features(data.xb_train),
+        "y_r": as_labels(data.y_train),
+    }
+    test = {
+        "teachers": (as_features(data.xa_test), as_labels(data.y_test, S)),
+        "nokd": (as_features(data.xb_test), as_labels(data.y_test)),
+        "kd": (as_features(data.xb_test, S), as_labels(data.y_test, S)),
+    }
 
     for side in ("ensemble", "loop"):  # warm-up: torch's one-time costs are paid here
         run(side, d, 3, lr, kd)
@@ -123,21 +137,36 @@ def main() -> None:
     loop_full, loop_models = run("loop", d, a.loop_epochs, lr, kd)
     _, ens_models = run("ensemble", d, a.loop_epochs, lr, kd)  # as many epochs as the loop
 
-    wdiff = max(max((loop_models[p].weight - ens_models[p].weight).abs().max().item(),
-                    (loop_models[p].bias - ens_models[p].bias).abs().max().item()) for p in PHASES)
-    adiff = max((accuracy(loop_models[p], *test[p]) - accuracy(ens_models[p], *test[p]))
-                .abs().max().item() for p in PHASES)
+    wdiff = max(
+        max(
+            (loop_models[p].weight - ens_models[p].weight).abs().max().item(),
+            (loop_models[p].bias - ens_models[p].bias).abs().max().item(),
+        )
+        for p in PHASES
+    )
+    adiff = max(
+        (accuracy(loop_models[p], *test[p]) - accuracy(ens_models[p], *test[p])).abs().max().item()
+        for p in PHASES
+    )
     scale = a.epochs / a.loop_epochs
     loop_s = {p: loop_full[p] * scale for p in PHASES}
 
-    print(f"\nmfh trainer benchmark: study {STUDY}, n_train {dc['n_train']}, full batch, lr {lr}, "
-          f"1 thread, {a.epochs} epochs per model")
-    print(f"loop: timed at {half} and {a.loop_epochs} epochs; its {a.epochs}-epoch seconds = "
-          f"time at {a.loop_epochs} epochs x {scale:g} (linear scaling)")
-    print(f"ensemble: timed {a.repeat} times at {a.epochs} epochs; median per phase "
-          "(total = sum of the medians)\n")
-    hdr = (f"{'phase':<9}{'models':>7}{f'loop ms/epoch @{half}':>19}{f'@{a.loop_epochs}':>8}"
-           f"{f'loop s ({a.epochs} ep)':>18}{'ensemble s':>12}{'speed-up':>10}")
+    print(
+        f"\nmfh trainer benchmark: study {STUDY}, n_train {dc['n_train']}, full batch, lr {lr}, "
+        f"1 thread, {a.epochs} epochs per model"
+    )
+    print(
+        f"loop: timed at {half} and {a.loop_epochs} epochs; its {a.epochs}-epoch seconds = "
+        f"time at {a.loop_epochs} epochs x {scale:g} (linear scaling)"
+    )
+    print(
+        f"ensemble: timed {a.repeat} times at {a.epochs} epochs; median per phase "
+        "(total = sum of the medians)\n"
+    )
+    hdr = (
+        f"{'phase':<9}{'models':>7}{f'loop ms/epoch @{half}':>19}{f'@{a.loop_epochs}':>8}"
+        f"{f'loop s ({a.epochs} ep)':>18}{'ensemble s':>12}{'speed-up':>10}"
+    )
     print(hdr + "\n" + "-" * len(hdr))
     models = {"teachers": S * R, "nokd": R, "kd": S * R}
     for p in PHASES + ("total",):
@@ -145,15 +174,24 @@ def main() -> None:
         lh = 1e3 * sum(loop_half[q] for q in ps) / half
         lf = 1e3 * sum(loop_full[q] for q in ps) / a.loop_epochs
         ls, es = sum(loop_s[q] for q in ps), sum(ens_s[q] for q in ps)
-        print(f"{p:<9}{sum(models[q] for q in ps):>7}{lh:>19.2f}{lf:>8.2f}{ls:>18.2f}{es:>12.3f}"
-              f"{ls / es:>9.1f}x")
-    print("\nensemble runs (s): " + "; ".join(" ".join(f"{p} {t[p]:.3f}" for p in PHASES) for t in ens))
+        print(
+            f"{p:<9}{sum(models[q] for q in ps):>7}{lh:>19.2f}{lf:>8.2f}{ls:>18.2f}{es:>12.3f}"
+            f"{ls / es:>9.1f}x"
+        )
+    print(
+        "\nensemble runs (s): "
+        + "; ".join(" ".join(f"{p} {t[p]:.3f}" for p in PHASES) for t in ens)
+    )
     agree = wdiff < 1e-4 and adiff == 0.0
-    print(f"results agree ({a.loop_epochs} epochs each): {'yes' if agree else 'no'} "
-          f"(max |weight diff|={wdiff:.2e}, max |test acc diff|={adiff:.2f} points)")
+    print(
+        f"results agree ({a.loop_epochs} epochs each): {'yes' if agree else 'no'} "
+        f"(max |weight diff|={wdiff:.2e}, max |test acc diff|={adiff:.2f} points)"
+    )
     total = sum(loop_s.values()) / sum(ens_s.values())
-    print(f"target: total speed-up >= {TARGET:g}x -> {total:.1f}x, "
-          f"{'met' if total >= TARGET else 'NOT met'}")
+    print(
+        f"target: total speed-up >= {TARGET:g}x -> {total:.1f}x, "
+        f"{'met' if total >= TARGET else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,16 @@ class CheckpointError(RuntimeError):
     """A checkpoint file is missing, unreadable, foreign or of the wrong role."""
 
 
-def save_checkpoint(path, *, role: str, model_spec: dict, layout: dict, config: dict,
-                    metrics: dict, state_dict: dict) -> None:
+def save_checkpoint(
+    path,
+    *,
+    role: str,
+    model_spec: dict,
+    layout: dict,
+    config: dict,
+    metrics: dict,
+    state_dict: dict,
+) -> None:
     payload = {
         "format": FORMAT,
         "role": role,

@@ -84,15 +84,19 @@ def cmd_distill(a: argparse.Namespace) -> None:
 def cmd_collect(a: argparse.Namespace) -> None:
     from mfh.report.tables import collect
 
-    runs, summary = collect(
-        a.settings, a.teacher, a.nokd, a.kd, a.out_runs, a.out_summary
-    )
+    runs, summary = collect(a.settings, a.teacher, a.nokd, a.kd, a.out_runs, a.out_summary)
     log.info("%s: %d runs over %d settings", a.study, len(runs), len(summary))
     for row in summary.itertuples():
         log.info(
             "  gamma %.3f alpha %.3f | teacher %.2f  no-KD %.2f  KD %.2f  gain %+.2f [%+.2f, %+.2f]",
-            row.gamma, row.alpha, row.teacher_acc, row.nokd_acc, row.kd_acc,
-            row.delta_mean, row.delta_ci_low, row.delta_ci_high,
+            row.gamma,
+            row.alpha,
+            row.teacher_acc,
+            row.nokd_acc,
+            row.kd_acc,
+            row.delta_mean,
+            row.delta_ci_low,
+            row.delta_ci_high,
         )
 
 

@@ -124,3 +124,10 @@ def test_param_edit_reruns_only_distillation_and_downstream(tmp_path, tiny_param
     }
     assert (wf / "results/gauss_gamma/acc/teacher.csv").read_bytes() == before
     _assert_in_sync(wf)
+
+    # the other hand-over: a plain Snakemake run, then `dvc commit -f` records it
+    tiny_params["gauss_alpha"]["teacher"]["lr"] = 0.05
+    (wf / "params.yaml").write_text(yaml.safe_dump(tiny_params, sort_keys=False))
+    run(["snakemake", "--cores", "2"], wf)
+    run(["dvc", "commit", "-f"], wf)
+    _assert_in_sync(wf)

@@ -86,7 +86,9 @@ def test_kl_zero_when_student_equals_teacher(T):
     kl = kl_divergence(s, SoftTargets.from_logits(s, T), T, "sum")
     torch.testing.assert_close(kl, torch.zeros(LEAD, dtype=kl.dtype), atol=1e-12, rtol=0)
     # a constant shift per sample leaves the softmax, hence the KL, unchanged
-    shifted = s + torch.randn(*LEAD, 1, N, dtype=s.dtype, generator=torch.Generator().manual_seed(0))
+    shifted = s + torch.randn(
+        *LEAD, 1, N, dtype=s.dtype, generator=torch.Generator().manual_seed(0)
+    )
     kl = kl_divergence(shifted, SoftTargets.from_logits(s, T), T, "sum")
     torch.testing.assert_close(kl, torch.zeros(LEAD, dtype=kl.dtype), atol=1e-12, rtol=0)
 
@@ -107,7 +109,9 @@ def test_high_temperature_limit():
     T = 1000.0
     got = T**2 * kl_divergence(s, SoftTargets.from_logits(t, T), T, "sum")
     torch.testing.assert_close(got, limit, rtol=1e-2, atol=0)
-    k1, k4, k1000 = (kl_divergence(s, SoftTargets.from_logits(t, x), x, "sum") for x in (1.0, 4.0, T))
+    k1, k4, k1000 = (
+        kl_divergence(s, SoftTargets.from_logits(t, x), x, "sum") for x in (1.0, 4.0, T)
+    )
     assert torch.all(k1 > k4) and torch.all(k4 > k1000)
 
 
@@ -137,7 +141,9 @@ def test_soft_targets_extreme_logits_no_nan():
     kl = kl_divergence(s, tg, 1.0, "sum")
     p, log_q = tg.probs, F.log_softmax(s.detach(), dim=-2)
     mask = p > 0
-    expected = torch.where(mask, p * (torch.log(torch.where(mask, p, 1.0)) - log_q), 0.0).sum(dim=(-2, -1))
+    expected = torch.where(mask, p * (torch.log(torch.where(mask, p, 1.0)) - log_q), 0.0).sum(
+        dim=(-2, -1)
+    )
     torch.testing.assert_close(kl.detach(), expected, rtol=1e-5, atol=1e-5)
     (grad,) = torch.autograd.grad(kl.sum(), s)
     assert torch.isfinite(grad).all()
@@ -151,7 +157,11 @@ def test_soft_targets_extreme_logits_no_nan():
 def test_kdconfig_defaults_are_the_reference():
     cfg = KDConfig()
     assert (cfg.temperature, cfg.w_gt, cfg.w_kd, cfg.kl_reduction, cfg.t_squared) == (
-        1.0, 1.0, 1.0, "mean", False
+        1.0,
+        1.0,
+        1.0,
+        "mean",
+        False,
     )
 
 
@@ -191,7 +201,9 @@ def test_cross_entropy_per_model():
     assert got.shape == LEAD
     for i in range(LEAD[0]):
         for j in range(LEAD[1]):
-            torch.testing.assert_close(got[i, j], F.cross_entropy(s[i, j].T, y[i, j]), rtol=1e-12, atol=0)
+            torch.testing.assert_close(
+                got[i, j], F.cross_entropy(s[i, j].T, y[i, j]), rtol=1e-12, atol=0
+            )
     # and F.cross_entropy's own (batch, C, d1) layout, models as the batch
     flat = F.cross_entropy(s.flatten(0, 1), y.flatten(0, 1), reduction="none").mean(dim=-1)
     torch.testing.assert_close(got.flatten(), flat, rtol=1e-12, atol=0)
@@ -205,10 +217,12 @@ def test_distillation_loss_formula(reduction, T, t_squared):
     cfg = KDConfig(temperature=T, w_gt=0.3, w_kd=1.7, kl_reduction=reduction, t_squared=t_squared)
     got = distillation_loss(s, SoftTargets.from_logits(t, T), y, cfg)
     kl = _reference_kl(s, t, T, reduction) * (T**2 if t_squared else 1.0)
-    ce = torch.stack([
-        torch.stack([F.cross_entropy(s[i, j].T, y[i, j]) for j in range(LEAD[1])])
-        for i in range(LEAD[0])
-    ])
+    ce = torch.stack(
+        [
+            torch.stack([F.cross_entropy(s[i, j].T, y[i, j]) for j in range(LEAD[1])])
+            for i in range(LEAD[0])
+        ]
+    )
     torch.testing.assert_close(got, 0.3 * ce + 1.7 * kl, rtol=1e-10, atol=1e-12)
 
 

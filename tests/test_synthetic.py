@@ -65,8 +65,11 @@ def _separable(features: np.ndarray, y: np.ndarray) -> bool:
     sign = (2 * y - 1).astype(np.float64)[:, None]
     a_ub = -sign * np.hstack([features.astype(np.float64), np.ones((len(y), 1))])
     res = linprog(
-        np.zeros(a_ub.shape[1]), A_ub=a_ub, b_ub=-np.ones(len(y)),
-        bounds=[(None, None)] * a_ub.shape[1], method="highs",
+        np.zeros(a_ub.shape[1]),
+        A_ub=a_ub,
+        b_ub=-np.ones(len(y)),
+        bounds=[(None, None)] * a_ub.shape[1],
+        method="highs",
     )
     assert res.status in (0, 2), res.message  # 0 feasible, 2 infeasible
     return res.status == 0
@@ -177,7 +180,8 @@ def test_vary_gamma_noise_shared_across_settings(gamma_study):
     for s1, o1 in enumerate(GAMMA_GRID):
         for s2, o2 in enumerate(GAMMA_GRID):
             outside = [
-                j for j in range(25)
+                j
+                for j in range(25)
                 if not (10 - o1 <= j < 20 - o1) and not (10 - o2 <= j < 20 - o2)
             ]
             assert outside  # channels 20-24 are never in a window
@@ -197,11 +201,14 @@ def test_runs_differ(gamma_study, alpha_study):
                 assert not np.array_equal(y[r1], y[r2])
 
 
-@pytest.mark.parametrize("generator, full, sub", [
-    ("vary_gamma", [0, 2, 10], [10]),
-    ("vary_gamma", [0, 2, 10], [2, 0]),
-    ("vary_alpha", [0, 10, 40], [40, 10]),
-])
+@pytest.mark.parametrize(
+    "generator, full, sub",
+    [
+        ("vary_gamma", [0, 2, 10], [10]),
+        ("vary_gamma", [0, 2, 10], [2, 0]),
+        ("vary_alpha", [0, 10, 40], [40, 10]),
+    ],
+)
 def test_run_data_independent_of_the_rest_of_the_grid(generator, full, sub):
     """It holds: a run's draws do not depend on the grid, so a setting's x_a (and x_b, y) is the
     same whether built alone or with other settings, in any order."""
@@ -268,7 +275,9 @@ def test_vary_alpha_label_is_linear_in_the_latent(alpha_study):
 # --- venn_sample ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("counts, noise_a, noise_b", [((3, 4, 5), 6, 2), ((0, 2, 3), 0, 4), ((4, 0, 0), 1, 1)])
+@pytest.mark.parametrize(
+    "counts, noise_a, noise_b", [((3, 4, 5), 6, 2), ((0, 2, 3), 0, 4), ((4, 0, 0), 1, 1)]
+)
 def test_venn_sample_shapes_and_layout(counts, noise_a, noise_b):
     v = Venn(*counts)
     n = 64
@@ -348,8 +357,10 @@ def test_build_study_deterministic(gamma_study):
 def test_build_study_stream_depends_on_seed_and_study(gamma_study, study, seed):
     other = build_study(study, "vary_gamma", GAMMA_GRID, RUNS, N_TRAIN, N_TEST, seed=seed)
     for r in range(RUNS):
-        assert not _equal_pairs(_all(other.xb_train[r], other.xb_test[r]),
-                                _all(gamma_study.xb_train[r], gamma_study.xb_test[r]))
+        assert not _equal_pairs(
+            _all(other.xb_train[r], other.xb_test[r]),
+            _all(gamma_study.xb_train[r], gamma_study.xb_test[r]),
+        )
         assert not np.array_equal(other.xa_train[:, r], gamma_study.xa_train[:, r])
 
 
@@ -392,7 +403,9 @@ def test_save_bytes_deterministic(tmp_path, alpha_study, monkeypatch):
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
 
 
-@pytest.mark.parametrize("generator, value", [("vary_gamma", 11), ("vary_gamma", -1), ("vary_alpha", 41)])
+@pytest.mark.parametrize(
+    "generator, value", [("vary_gamma", 11), ("vary_gamma", -1), ("vary_alpha", 41)]
+)
 def test_build_study_rejects_grid_values_outside_the_layout(generator, value):
     with pytest.raises(ValueError, match="outside"):
         build_study("s", generator, [value], 1, 5, 5, 0)

@@ -52,7 +52,12 @@ def _data(C: int, seed: int):
     x = torch.randn(M, D, N + N_TEST, generator=g) * torch.linspace(0.5, 2.0, M)[:, None, None]
     w = torch.randn(M, C, D, generator=g)
     y = (torch.bmm(w, x) + 1.5 * torch.randn(M, C, N + N_TEST, generator=g)).argmax(dim=1)
-    return x[..., :N].contiguous(), y[:, :N].contiguous(), x[..., N:].contiguous(), y[:, N:].contiguous()
+    return (
+        x[..., :N].contiguous(),
+        y[:, :N].contiguous(),
+        x[..., N:].contiguous(),
+        y[:, N:].contiguous(),
+    )
 
 
 def _single(ens: LinearEnsemble, m: int) -> nn.Linear:
@@ -89,8 +94,12 @@ def _compare(key: str, ens, singles, ref_losses, losses, x_test, y_test) -> None
         dw = (ens.weight[m] - lin.weight).abs().max().item()
         db = (ens.bias[m] - lin.bias).abs().max().item()
         diffs.append(max(dw, db))
-        torch.testing.assert_close(ens.weight[m].detach(), lin.weight.detach(), atol=WEIGHT_ATOL, rtol=0)
-        torch.testing.assert_close(ens.bias[m].detach(), lin.bias.detach(), atol=WEIGHT_ATOL, rtol=0)
+        torch.testing.assert_close(
+            ens.weight[m].detach(), lin.weight.detach(), atol=WEIGHT_ATOL, rtol=0
+        )
+        torch.testing.assert_close(
+            ens.bias[m].detach(), lin.bias.detach(), atol=WEIGHT_ATOL, rtol=0
+        )
     MAX_DIFF[key] = max(diffs)
     # the weights must have moved: the comparison is not of two untouched initialisations
     init = LinearEnsemble(SEEDS, ens.weight.shape[2], ens.weight.shape[1])
@@ -102,8 +111,9 @@ def _compare(key: str, ens, singles, ref_losses, losses, x_test, y_test) -> None
     n_test = y_test.shape[-1]
     # the same predictions: exactly the same number correct on the held-out set, in percent
     assert [round(a * n_test / 100.0) for a in acc.tolist()] == ref_correct
-    torch.testing.assert_close(acc, torch.tensor(ref_correct, dtype=torch.float64) * 100.0 / n_test,
-                               atol=1e-9, rtol=0)
+    torch.testing.assert_close(
+        acc, torch.tensor(ref_correct, dtype=torch.float64) * 100.0 / n_test, atol=1e-9, rtol=0
+    )
 
 
 @pytest.mark.parametrize("closed_form", [True, False], ids=["closed-form", "autograd"])
@@ -116,7 +126,9 @@ def test_ensemble_equals_single_models_ce(C, closed_form):
         _train_single(lin, x[m].T, y[m], 0.1, F.cross_entropy) for m, lin in enumerate(singles)
     ]
     losses = train_full_batch(ens, x, y, epochs=EPOCHS, lr=0.1, closed_form=closed_form)
-    _compare(f"ce C={C} closed_form={closed_form}", ens, singles, ref_losses, losses, x_test, y_test)
+    _compare(
+        f"ce C={C} closed_form={closed_form}", ens, singles, ref_losses, losses, x_test, y_test
+    )
 
 
 # every reduction x T in (1, 4), C = 2 and 3 for each reduction, T^2 scaling on for two of the
@@ -157,7 +169,15 @@ def test_ensemble_equals_single_models_kd(reduction, T, t_squared, C, lr, closed
     losses = train_full_batch(
         ens, x, y, epochs=EPOCHS, lr=lr, teacher_logits=teacher, kd=cfg, closed_form=closed_form
     )
-    _compare(f"kd C={C} T={T} {reduction} t2={t_squared} closed_form={closed_form}", ens, singles, ref_losses, losses, x_test, y_test)
+    _compare(
+        f"kd C={C} T={T} {reduction} t2={t_squared} closed_form={closed_form}",
+        ens,
+        singles,
+        ref_losses,
+        losses,
+        x_test,
+        y_test,
+    )
 
 
 def test_report_max_weight_difference():

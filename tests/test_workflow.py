@@ -12,10 +12,29 @@ import yaml
 from conftest import load_real_params, make_workflow_copy, run, shrink
 
 STUDIES = ("gauss_gamma", "gauss_alpha")
-RUNS_COLUMNS = ["setting", "value", "gamma", "alpha", "beta", "run", "teacher_acc", "nokd_acc", "kd_acc"]
+RUNS_COLUMNS = [
+    "setting",
+    "value",
+    "gamma",
+    "alpha",
+    "beta",
+    "run",
+    "teacher_acc",
+    "nokd_acc",
+    "kd_acc",
+]
 SUMMARY_REQUIRED = [
-    "gamma", "alpha", "beta", "n_runs", "teacher_acc", "nokd_acc", "kd_acc",
-    "delta_mean", "delta_std", "delta_ci_low", "delta_ci_high",
+    "gamma",
+    "alpha",
+    "beta",
+    "n_runs",
+    "teacher_acc",
+    "nokd_acc",
+    "kd_acc",
+    "delta_mean",
+    "delta_std",
+    "delta_ci_low",
+    "delta_ci_high",
 ]
 
 
@@ -51,7 +70,11 @@ def test_outputs_follow_the_contract(finished_run):
         assert set(SUMMARY_REQUIRED) <= set(summary[0])
         for row in summary:
             assert int(row["n_runs"]) == data["runs"]
-            assert float(row["delta_ci_low"]) <= float(row["delta_mean"]) <= float(row["delta_ci_high"])
+            assert (
+                float(row["delta_ci_low"])
+                <= float(row["delta_mean"])
+                <= float(row["delta_ci_high"])
+            )
         assert (out / f"{study}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (finished_run / "logs" / study / "train_teachers.benchmark.tsv").is_file()
     gamma = [float(r["gamma"]) for r in _rows(finished_run / "results/gauss_gamma/summary.csv")]
@@ -78,9 +101,18 @@ def test_two_runs_from_scratch_are_byte_identical(finished_run, tmp_path):
 @pytest.mark.parametrize(
     "edit, expected",
     [
-        (lambda p: p["gauss_gamma"]["teacher"].update(lrr=0.1), "gauss_gamma.teacher.lrr: unknown key"),
-        (lambda p: p["gauss_gamma"]["data"].update(grid=[0, 12]), "gauss_gamma.data.grid[1]: 12 is out of range"),
-        (lambda p: p.update(studies=["gauss_gamma", "gauss_foo"]), "'gauss_foo' is not a known study"),
+        (
+            lambda p: p["gauss_gamma"]["teacher"].update(lrr=0.1),
+            "gauss_gamma.teacher.lrr: unknown key",
+        ),
+        (
+            lambda p: p["gauss_gamma"]["data"].update(grid=[0, 12]),
+            "gauss_gamma.data.grid[1]: 12 is out of range",
+        ),
+        (
+            lambda p: p.update(studies=["gauss_gamma", "gauss_foo"]),
+            "'gauss_foo' is not a known study",
+        ),
     ],
 )
 def test_bad_params_stop_before_any_job(workflow_copy, tiny_params, edit, expected):

@@ -30,7 +30,9 @@ class LinearEnsemble(nn.Module):
         for seed in seeds:
             g = torch.Generator().manual_seed(seed)
             # weight[m] is laid out exactly like nn.Linear.weight: (out, in).
-            weights.append(torch.empty(out_features, in_features).uniform_(-bound, bound, generator=g))
+            weights.append(
+                torch.empty(out_features, in_features).uniform_(-bound, bound, generator=g)
+            )
             biases.append(torch.empty(out_features).uniform_(-bound, bound, generator=g))
         self.weight = nn.Parameter(torch.stack(weights))  # (M, out, in)
         self.bias = nn.Parameter(torch.stack(biases))  # (M, out)

@@ -32,6 +32,10 @@ def prepare(study: str, seed: int, data_cfg: dict, out_data, out_settings) -> St
     write_text_atomic(out_settings, "\n".join(rows) + "\n")
     log.info(
         "%s: %d settings x %d runs, x_a %s, x_b %s",
-        study, len(data.grid), data_cfg["runs"], data.xa_train.shape[2:], data.xb_train.shape[2:],
+        study,
+        len(data.grid),
+        data_cfg["runs"],
+        data.xa_train.shape[2:],
+        data.xb_train.shape[2:],
     )
     return data

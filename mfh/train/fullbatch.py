@@ -77,7 +77,11 @@ def train_full_batch(
                 loss = per_model_loss(model(x))
             log.info(
                 "%s: epoch %d/%d  mean loss %.4f over %d models",
-                name, epoch, epochs, loss.mean().item(), x.shape[0],
+                name,
+                epoch,
+                epochs,
+                loss.mean().item(),
+                x.shape[0],
             )
     with torch.no_grad():
         return per_model_loss(model(x))

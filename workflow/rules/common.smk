@@ -19,9 +19,7 @@ envvars:
 
 # Jobs run `python -m mfh`: put the Python that runs Snakemake first on PATH, so every step sees
 # the same installed mfh even when Snakemake was started without activating its environment.
-os.environ["PATH"] = os.pathsep.join(
-    [os.path.dirname(sys.executable), os.environ["PATH"]]
-)
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
 ENV = "../envs/mfh.yaml"
 
 

@@ -19,8 +19,8 @@ envvars:
 
 # Jobs run `python -m mfh`: put the Python that runs Snakemake first on PATH, so every step sees
 # the same installed mfh even when Snakemake was started without activating its environment.
-PYTHON_BIN = os.path.dirname(sys.executable)
-os.environ["PATH"] = PYTHON_BIN + os.pathsep + os.environ["PATH"]
+SEARCH_PATH = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
+os.environ["PATH"] = SEARCH_PATH
 ENV = "../envs/mfh.yaml"
 
 

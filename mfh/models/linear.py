@@ -14,7 +14,7 @@ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias), drawn per model from it
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
@@ -23,16 +23,27 @@ from torch import nn
 class LinearEnsemble(nn.Module):
     """M linear models from `in_features` to `out_features`."""
 
-    def __init__(self, seeds: Sequence[int], in_features: int, out_features: int):
+    def __init__(
+        self,
+        seeds: Sequence[int],
+        in_features: int,
+        out_features: int,
+        fan_in: Optional[Sequence[int]] = None,
+    ):
+        """One model per seed. `fan_in[m]` (default: in_features) sets model m's init bound
+        1/sqrt(fan_in[m]): a model fed masked inputs (only fan_in[m] channels non-zero) then is
+        exactly an nn.Linear(fan_in[m], out) — zero channels get zero gradient and add nothing."""
         super().__init__()
-        bound = 1.0 / math.sqrt(in_features)
+        fan_in = [in_features] * len(seeds) if fan_in is None else list(fan_in)
+        if len(fan_in) != len(seeds):
+            raise ValueError(f"{len(fan_in)} fan_in values for {len(seeds)} models")
         weights, biases = [], []
-        for seed in seeds:
+        for seed, fan in zip(seeds, fan_in):
+            bound = 1.0 / math.sqrt(fan)
             g = torch.Generator().manual_seed(seed)
             # weight[m] is laid out exactly like nn.Linear.weight: (out, in).
-            weights.append(
-                torch.empty(out_features, in_features).uniform_(-bound, bound, generator=g)
-            )
+            w = torch.empty(out_features, in_features).uniform_(-bound, bound, generator=g)
+            weights.append(w)
             biases.append(torch.empty(out_features).uniform_(-bound, bound, generator=g))
         self.weight = nn.Parameter(torch.stack(weights))  # (M, out, in)
         self.bias = nn.Parameter(torch.stack(biases))  # (M, out)

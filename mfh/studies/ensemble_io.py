@@ -1,0 +1,97 @@
+"""Helpers shared by the study steps: the ensemble layout of stored arrays, seeded ensembles,
+accuracy CSVs and ensemble checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from mfh.checkpoint import load_checkpoint, save_checkpoint
+from mfh.io import write_text_atomic
+from mfh.models.linear import LinearEnsemble
+from mfh.seeding import torch_seed
+
+N_CLASSES = 2
+LOG_EVERY_FRACTION = 10  # log the loss ten times per training
+
+
+def write_acc(path, acc: torch.Tensor, settings: int | None) -> None:
+    """acc: (S * R,) with settings=S, or (R,) with settings=None."""
+    values = acc.tolist()
+    if settings is None:
+        rows = ["run,acc"] + [f"{r},{a:.4f}" for r, a in enumerate(values)]
+    else:
+        runs = len(values) // settings
+        rows = ["setting,run,acc"] + [
+            f"{i // runs},{i % runs},{a:.4f}" for i, a in enumerate(values)
+        ]
+    write_text_atomic(path, "\n".join(rows) + "\n")
+
+
+def log_every(epochs: int) -> int:
+    return max(1, epochs // LOG_EVERY_FRACTION)
+
+
+def as_features(x: np.ndarray, settings: int = 1) -> torch.Tensor:
+    """Stored inputs -> the ensemble layout (M, d, N).
+
+    x is (S, R, N, d), or (R, N, d) shared by all settings (then repeated `settings` times).
+    """
+    if x.ndim == 3:
+        x = np.broadcast_to(x, (settings, *x.shape))
+    x = x.reshape(-1, *x.shape[2:])  # (S * R, N, d)
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))
+
+
+def as_labels(y: np.ndarray, settings: int = 1) -> torch.Tensor:
+    """(R, N) -> (S * R, N): the run's labels for every setting; (S, R, N) -> (S * R, N)."""
+    if y.ndim == 3:
+        return torch.from_numpy(np.ascontiguousarray(y.reshape(-1, y.shape[-1])))
+    return torch.from_numpy(np.array(np.broadcast_to(y, (settings, *y.shape)))).flatten(0, 1)
+
+
+def init_ensemble(
+    study: str,
+    seed: int,
+    role: str,
+    settings: int,
+    runs: int,
+    width: int,
+    fan_in: Optional[Sequence[int]] = None,
+) -> LinearEnsemble:
+    """S x R linear models; model (s, r) is seeded by (seed, study, role, r) only, so every
+    setting of a run starts from the same weights (paired design). `fan_in`: see LinearEnsemble."""
+    seeds = [torch_seed(seed, study, role, r) for _ in range(settings) for r in range(runs)]
+    return LinearEnsemble(seeds, width, N_CLASSES, fan_in=fan_in)
+
+
+def save_ensemble(
+    path, role: str, model: LinearEnsemble, settings: int, runs: int, config: dict, acc
+) -> None:
+    out_features, in_features = model.weight.shape[1:]
+    save_checkpoint(
+        path,
+        role=role,
+        model_spec={
+            "kind": "linear_ensemble",
+            "in_features": in_features,
+            "out_features": out_features,
+            "n_models": model.n_models,
+        },
+        layout={"settings": settings, "runs": runs},
+        config=config,
+        metrics={"test_acc": acc.tolist()},
+        state_dict=model.state_dict(),
+    )
+
+
+def load_ensemble(path, role: str) -> LinearEnsemble:
+    ckpt = load_checkpoint(Path(path), role)
+    spec = ckpt["model"]
+    model = LinearEnsemble([0] * spec["n_models"], spec["in_features"], spec["out_features"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.requires_grad_(False)
+    return model

@@ -110,6 +110,181 @@ def cmd_plot(a: argparse.Namespace) -> None:
     plot_from_csv(a.runs, SWEPT_QUANTITY[generator], a.out_png, title=a.study)
 
 
+# --- gauss_modify (paper Table 2) --------------------------------------------------------------
+
+
+def cmd_modify_prepare(a: argparse.Namespace) -> None:
+    from mfh.studies.modify_prepare import prepare
+
+    p = _sections(a.params)
+    prepare(a.study, p["seed"], p["data"], a.out_data, a.out_settings)
+
+
+def cmd_modify_teacher(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import modify
+
+    p = _sections(a.params)
+    modify.train_teachers(a.study, p["seed"], a.data, p["teacher"], a.out_ckpt, a.out_acc)
+
+
+def cmd_modify_salience(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import modify
+
+    p = _sections(a.params)
+    modify.salience(a.study, p["seed"], a.data, p["salience"], a.out_csv)
+
+
+def cmd_modify_baseline(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import modify
+
+    p = _sections(a.params)
+    modify.train_baselines(a.study, p["seed"], a.data, p["student"], a.out_ckpt, a.out_acc)
+
+
+def cmd_modify_distill_regular(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import modify
+
+    p = _sections(a.params)
+    modify.distill_regular(
+        a.study,
+        p["seed"],
+        a.data,
+        a.teacher,
+        p["student"],
+        p["distill"],
+        p["legacy_swap_bug"],
+        a.out_ckpt,
+        a.out_acc,
+    )
+
+
+def cmd_modify_retrain(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import modify
+
+    p = _sections(a.params)
+    modify.retrain_teachers(
+        a.study,
+        p["seed"],
+        a.mode,
+        a.data,
+        a.salience,
+        p["teacher"],
+        a.out_ckpt,
+        a.out_acc,
+        a.out_kept,
+    )
+
+
+def cmd_modify_distill(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import modify
+
+    p = _sections(a.params)
+    modify.distill_modified(
+        a.study,
+        p["seed"],
+        a.mode,
+        a.data,
+        a.teacher,
+        a.kept,
+        p["student"],
+        p["distill"],
+        a.out_ckpt,
+        a.out_acc,
+    )
+
+
+def cmd_modify_collect(a: argparse.Namespace) -> None:
+    from mfh.report.modify_tables import collect_modify
+
+    modes = _sections(a.params)["modes"]
+    collect_modify(a.results, modes, a.out_runs, a.out_summary)
+
+
+def cmd_modify_plot(a: argparse.Namespace) -> None:
+    from mfh.report.modify_figures import plot_modify, plot_salience
+
+    plot_modify(a.runs, a.out_png)
+    plot_salience(a.salience, a.settings, a.out_salience_png)
+
+
+def cmd_venn(a: argparse.Namespace) -> None:
+    from mfh.venn import estimate_venn, plot_venn, write_venn
+
+    venn = estimate_venn(a.salience, a.settings, threshold=_sections(a.params)["venn"]["threshold"])
+    write_venn(venn, a.out_csv)
+    plot_venn(venn, a.out_png)
+    for row in venn.itertuples():
+        log.info(
+            "  setting %d: gamma true %.3f, estimated %.3f per run, %.3f pooled over runs",
+            row.setting,
+            row.gamma_true,
+            row.gamma_est,
+            row.gamma_pooled,
+        )
+
+
+def _add_modify_steps(step) -> None:
+    """The gauss_modify steps: `step(name, func, help)` adds a subcommand with the common options."""
+    p = step("modify-prepare", cmd_modify_prepare, "draw the samples of gauss_modify")
+    p.add_argument("--out-data", required=True)
+    p.add_argument("--out-settings", required=True)
+
+    def trainer(name: str, func, what: str, *inputs: str, outputs=("ckpt", "acc")):
+        p = step(name, func, what)
+        p.add_argument("--data", required=True, help="the study's .npz from modify-prepare")
+        for option in inputs:
+            p.add_argument(f"--{option}", required=True)
+        for output in outputs:
+            p.add_argument(f"--out-{output}", required=True)
+        p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+        return p
+
+    trainer("modify-teacher", cmd_modify_teacher, "train the regular teachers (sample A)")
+    trainer("modify-salience", cmd_modify_salience, "Algorithm 1 on sample A", outputs=("csv",))
+    trainer("modify-baseline", cmd_modify_baseline, "train the no-KD students (sample B)")
+    trainer(
+        "modify-distill-regular",
+        cmd_modify_distill_regular,
+        "KD students from the regular teachers",
+        "teacher",
+    )
+    trainer(
+        "modify-retrain",
+        cmd_modify_retrain,
+        "retrain teachers on the kept channels",
+        "mode",
+        "salience",
+        outputs=("ckpt", "acc", "kept"),
+    )
+    trainer(
+        "modify-distill",
+        cmd_modify_distill,
+        "KD students from the modified teachers",
+        "mode",
+        "teacher",
+        "kept",
+    )
+
+    p = step("modify-collect", cmd_modify_collect, "join gauss_modify's accuracies into tables")
+    p.add_argument("--results", required=True, help="results/gauss_modify")
+    p.add_argument("--out-runs", required=True)
+    p.add_argument("--out-summary", required=True)
+
+    p = step("modify-plot", cmd_modify_plot, "draw gauss_modify's table and salience figures")
+    for option in ("runs", "salience", "settings", "out-png", "out-salience-png"):
+        p.add_argument(f"--{option}", required=True)
+
+    p = step("venn", cmd_venn, "estimate the Venn diagram (gamma) from Algorithm 1's salience")
+    for option in ("salience", "settings", "out-csv", "out-png"):
+        p.add_argument(f"--{option}", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mfh", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
@@ -148,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = step("plot", cmd_plot, "draw the study's figure from runs.csv")
     p.add_argument("--runs", required=True, help="runs.csv from `collect`")
     p.add_argument("--out-png", required=True)
+
+    _add_modify_steps(step)
     return parser
 
 

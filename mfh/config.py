@@ -130,6 +130,13 @@ def _semantic_problems(params: dict) -> Iterable[Problem]:
             if d["w_gt"] == 0 and d["w_kd"] == 0:
                 msg = "w_gt and w_kd are both 0, so the student learns nothing"
                 yield (study, "distill"), f"{msg}; allowed: at least one of them > 0"
+    grid = params.get("gauss_modify", {}).get("data", {}).get("grid", [])
+    for i, (xs1, xs2) in enumerate(grid):
+        if xs2 < 1 or xs1 + xs2 > 50:
+            yield ("gauss_modify", "data", "grid", i), (
+                f"[{xs1}, {xs2}] does not fit; allowed: xs2 >= 1 and xs1 + xs2 <= 50 "
+                "(x_a has 50 channels)"
+            )
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:

@@ -30,6 +30,10 @@ def shrink(params: dict) -> dict:
         section["data"].update(grid=section["data"]["grid"][:3], runs=3, n_train=40, n_test=100)
         section["teacher"]["epochs"] = 30
         section["student"]["epochs"] = 30
+    modify = tiny["gauss_modify"]
+    modify["data"].update(grid=modify["data"]["grid"][:2], runs=3, n_train=40, n_test=100)
+    modify["teacher"]["epochs"] = modify["student"]["epochs"] = 30
+    modify["salience"].update(epochs=30, repeats=5)
     return tiny
 
 

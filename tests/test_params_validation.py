@@ -50,7 +50,7 @@ def test_real_params_validate() -> None:
 BAD = {
     "unknown top-level key": (
         _set("seeed", value=1),
-        "seeed: unknown key; allowed keys: seed, studies, gauss_gamma, gauss_alpha",
+        "seeed: unknown key; allowed keys: seed, studies, gauss_gamma, gauss_alpha, gauss_modify",
     ),
     "unknown nested key": (
         _set("gauss_gamma", "teacher", "lrr", value=0.1),
@@ -117,7 +117,7 @@ BAD = {
     ),
     "missing study section": (
         _drop("gauss_alpha"),
-        "gauss_alpha: is missing; required keys: seed, studies, gauss_gamma, gauss_alpha",
+        "gauss_alpha: is missing; required keys: seed, studies, gauss_gamma, gauss_alpha, gauss_modify",
     ),
     "empty section": (
         _set("gauss_gamma", "teacher", value=None),
@@ -149,7 +149,7 @@ def test_non_mapping_top_level(document: Any, shown: str) -> None:
         validate_params(document)
     assert str(info.value).endswith(
         f"  - (top level): {shown}; expected a mapping with keys: "
-        "seed, studies, gauss_gamma, gauss_alpha"
+        "seed, studies, gauss_gamma, gauss_alpha, gauss_modify"
     )
 
 
@@ -192,3 +192,18 @@ def test_load_params_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     with pytest.raises(ParamsError, match=re.escape(f"parameter file not found: {path}")):
         load_params(path)
+
+
+@pytest.mark.parametrize(
+    "pair, expected",
+    [
+        ([45, 10], "gauss_modify.data.grid[0]: [45, 10] does not fit; allowed: xs2 >= 1"),
+        ([10, 0], "gauss_modify.data.grid[0]: [10, 0] does not fit; allowed: xs2 >= 1"),
+    ],
+)
+def test_modify_grid_pairs_must_fit_x_a(pair, expected):
+    params = copy.deepcopy(REAL)
+    params["gauss_modify"]["data"]["grid"][0] = pair
+    with pytest.raises(ParamsError) as err:
+        validate_params(params)
+    assert expected in str(err.value)

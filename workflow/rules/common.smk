@@ -47,12 +47,26 @@ def params_json(*keys):
 
 
 def all_outputs():
-    """Everything `snakemake` builds by default: the tables and figure of every study."""
-    return expand(
-        [
-            "results/{study}/runs.csv",
-            "results/{study}/summary.csv",
-            "results/{study}/{study}.png",
-        ],
-        study=config["studies"],
+    """Everything `snakemake` builds by default: the tables and figures of every study."""
+    modify = [
+        f"results/gauss_modify/{name}"
+        for name in (
+            "runs.csv",
+            "summary.csv",
+            "gauss_modify.png",
+            "salience.png",
+            "venn.csv",
+            "venn.png",
+        )
+    ]
+    return (
+        expand(
+            [
+                "results/{study}/runs.csv",
+                "results/{study}/summary.csv",
+                "results/{study}/{study}.png",
+            ],
+            study=config["studies"],
+        )
+        + modify
     )

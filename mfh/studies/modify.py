@@ -1,0 +1,280 @@
+"""The "modify gamma" study (`gauss_modify`, PROTOCOL §3 Exp 3, paper Table 2), one function per
+rule. Sample A trains the regular teacher and Algorithm 1; sample B trains everything else; the
+test sample evaluates every model (see `mfh.data.modify`).
+
+    train_teachers   regular linear teacher on x_a (all 50 channels), sample A
+    salience         Algorithm 1 on sample A: joint nets, per-channel salience of x_a
+    train_baselines  no-KD linear student on x_b, sample B
+    distill_regular  KD student on x_b from the regular teacher, sample B
+                     (`legacy_swap_bug`: like the published script, the teacher is fed x_b and
+                     the student trains on x_a; it is still evaluated on x_b's test set)
+    retrain_teachers for one mode (random | gt | alg1): keep k = xs2 channels of x_a, retrain a
+                     linear teacher on them (sample B)
+    distill_modified KD student on x_b from that modified teacher, sample B
+
+Kept channels are a 0/1 mask on x_a: a linear model on masked inputs is exactly a model on the
+kept channels (zero channels get zero gradient), initialised with fan_in = k like nn.Linear(k).
+All students of a run (no-KD, regular KD, modified KD of every mode) start from the same weights.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+import numpy as np
+import torch
+
+from mfh import salience as alg1
+from mfh.data.modify import ModifyData
+from mfh.io import write_text_atomic
+from mfh.kd import KDConfig
+from mfh.seeding import numpy_rng, torch_seed
+from mfh.studies.ensemble_io import (
+    as_features,
+    as_labels,
+    init_ensemble,
+    load_ensemble,
+    log_every,
+    save_ensemble,
+    write_acc,
+)
+from mfh.train.fullbatch import accuracy, train_full_batch
+
+log = logging.getLogger(__name__)
+
+MODES = ("random", "gt", "alg1")
+
+
+def _shape(data: ModifyData) -> tuple[int, int, int]:
+    S, R, _, width = data.arrays["x_a_a"].shape
+    return S, R, width
+
+
+def _train(model, x, y, cfg: dict, name: str, **kd) -> None:
+    epochs = cfg["epochs"]
+    train_full_batch(
+        model, x, y, epochs=epochs, lr=cfg["lr"], name=name, log_every=log_every(epochs), **kd
+    )
+
+
+def _finish(study, role, model, S, R, config, acc, out_ckpt, out_acc, what) -> torch.Tensor:
+    save_ensemble(out_ckpt, role, model, S, R, config, acc)
+    write_acc(out_acc, acc, settings=S)
+    log.info("%s %s: mean test accuracy %.2f%%", study, what, acc.mean().item())
+    return acc
+
+
+def train_teachers(study, seed, data_path, teacher_cfg, out_ckpt, out_acc) -> torch.Tensor:
+    """Regular teachers on x_a of sample A, one per setting x run."""
+    data = ModifyData.load(data_path)
+    a = data.arrays
+    S, R, width = _shape(data)
+    model = init_ensemble(study, seed, "teacher_init", S, R, width)
+    _train(model, as_features(a["x_a_a"]), as_labels(a["y_a"]), teacher_cfg, f"{study} teachers")
+    acc = accuracy(model, as_features(a["x_a_test"]), as_labels(a["y_test"]))
+    config = {"teacher": teacher_cfg, "seed": seed}
+    return _finish(study, "teacher", model, S, R, config, acc, out_ckpt, out_acc, "teachers")
+
+
+def salience(study, seed, data_path, salience_cfg, out_csv) -> torch.Tensor:
+    """Algorithm 1 on sample A; writes one row per setting x run x channel of x_a."""
+    data = ModifyData.load(data_path)
+    a = data.arrays
+    S, R, width = _shape(data)
+    f_a = init_ensemble(study, seed, "joint_a_init", S, R, width)
+    f_b = init_ensemble(study, seed, "joint_b_init", S, R, a["x_b_a"].shape[-1])
+    x_a, x_b, y = as_features(a["x_a_a"]), as_features(a["x_b_a"]), as_labels(a["y_a"])
+    epochs = salience_cfg["epochs"]
+    alg1.train_joint(
+        f_a,
+        f_b,
+        x_a,
+        x_b,
+        y,
+        epochs=epochs,
+        lr=salience_cfg["lr"],
+        momentum=salience_cfg["momentum"],
+        name=f"{study} joint nets",
+        log_every=log_every(epochs),
+    )
+    generator = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
+    raw = alg1.channel_salience(
+        f_a, f_b, x_a, x_b, repeats=salience_cfg["repeats"], generator=generator
+    )  # (S * R, width)
+    norm = alg1.minmax(raw)
+    rows = ["setting,run,channel,salience,raw,shared,decisive"]
+    for m in range(S * R):
+        s, r = divmod(m, R)
+        xs1, xs2 = map(int, data.grid[s])
+        for k in range(width):
+            rows.append(
+                f"{s},{r},{k},{norm[m, k]:.6f},{raw[m, k]:.6g},{int(k < xs2)},{int(k < xs1 + xs2)}"
+            )
+    write_text_atomic(out_csv, "\n".join(rows) + "\n")
+    log.info("%s: salience of %d channels for %d models", study, width, S * R)
+    return norm
+
+
+def train_baselines(study, seed, data_path, student_cfg, out_ckpt, out_acc) -> torch.Tensor:
+    """No-KD students on x_b of sample B."""
+    data = ModifyData.load(data_path)
+    a = data.arrays
+    S, R, _ = _shape(data)
+    model = init_ensemble(study, seed, "student_init", S, R, a["x_b_b"].shape[-1])
+    _train(model, as_features(a["x_b_b"]), as_labels(a["y_b"]), student_cfg, f"{study} no-KD")
+    acc = accuracy(model, as_features(a["x_b_test"]), as_labels(a["y_test"]))
+    config = {"student": student_cfg, "seed": seed}
+    return _finish(study, "nokd", model, S, R, config, acc, out_ckpt, out_acc, "no-KD students")
+
+
+def distill_regular(
+    study,
+    seed,
+    data_path,
+    teacher_ckpt,
+    student_cfg,
+    kd_cfg,
+    legacy_swap_bug: bool,
+    out_ckpt,
+    out_acc,
+) -> torch.Tensor:
+    """KD students on x_b of sample B from the regular teachers (see `legacy_swap_bug` above)."""
+    data = ModifyData.load(data_path)
+    a = data.arrays
+    S, R, _ = _shape(data)
+    teacher = load_ensemble(teacher_ckpt, "teacher")
+    teacher_in, student_in = ("x_b_b", "x_a_b") if legacy_swap_bug else ("x_a_b", "x_b_b")
+    with torch.no_grad():
+        teacher_logits = teacher(as_features(a[teacher_in]))  # (S * R, C, n_train)
+    student = init_ensemble(study, seed, "student_init", S, R, a[student_in].shape[-1])
+    _train(
+        student,
+        as_features(a[student_in]),
+        as_labels(a["y_b"]),
+        student_cfg,
+        f"{study} regular KD",
+        teacher_logits=teacher_logits,
+        kd=KDConfig(**kd_cfg),
+    )
+    acc = accuracy(student, as_features(a["x_b_test"]), as_labels(a["y_test"]))
+    config = {
+        "student": student_cfg,
+        "distill": kd_cfg,
+        "seed": seed,
+        "legacy_swap_bug": legacy_swap_bug,
+    }
+    return _finish(study, "kd", student, S, R, config, acc, out_ckpt, out_acc, "regular KD")
+
+
+def kept_channels(
+    mode: str, study: str, seed: int, grid: np.ndarray, runs: int, width: int, salience_csv=None
+) -> np.ndarray:
+    """The channels each modified teacher keeps: bool (S, R, width), k = xs2 per setting.
+
+    random: k channels uniformly without replacement; gt: channels 0 .. xs2-1 (the truly shared
+    ones); alg1: the k most salient channels by Algorithm 1.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
+    S = len(grid)
+    mask = np.zeros((S, runs, width), dtype=bool)
+    salience = _read_salience(salience_csv, S, runs, width) if mode == "alg1" else None
+    for s, (_, xs2) in enumerate(grid):
+        for r in range(runs):
+            if mode == "gt":
+                keep = np.arange(xs2)
+            elif mode == "random":
+                keep = numpy_rng(seed, study, "random_channels", s, r).choice(
+                    width, xs2, replace=False
+                )
+            else:
+                keep = alg1.top_k(torch.from_numpy(salience[s, r][None]), int(xs2))[0].numpy()
+            mask[s, r, keep] = True
+    return mask
+
+
+def _read_salience(path, settings: int, runs: int, width: int) -> np.ndarray:
+    values = np.full((settings, runs, width), np.nan)
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            values[int(row["setting"]), int(row["run"]), int(row["channel"])] = float(
+                row["salience"]
+            )
+    if np.isnan(values).any():
+        raise ValueError(f"{path}: salience missing for some setting, run or channel")
+    return values
+
+
+def retrain_teachers(
+    study, seed, mode, data_path, salience_csv, teacher_cfg, out_ckpt, out_acc, out_kept
+) -> torch.Tensor:
+    """Teachers restricted to the kept channels of x_a, trained on sample B."""
+    data = ModifyData.load(data_path)
+    a = data.arrays
+    S, R, width = _shape(data)
+    mask = kept_channels(mode, study, seed, data.grid, R, width, salience_csv)  # (S, R, width)
+    fan_in = mask.sum(axis=-1).reshape(-1).tolist()
+    model = init_ensemble(study, seed, f"mod_teacher_init", S, R, width, fan_in=fan_in)
+    keep = torch.from_numpy(mask.reshape(S * R, width, 1).astype(np.float32))  # (M, width, 1)
+    _train(
+        model,
+        as_features(a["x_a_b"]) * keep,
+        as_labels(a["y_b"]),
+        teacher_cfg,
+        f"{study} {mode} teachers",
+    )
+    acc = accuracy(model, as_features(a["x_a_test"]) * keep, as_labels(a["y_test"]))
+    _write_kept(out_kept, mask, data.grid)
+    config = {"teacher": teacher_cfg, "seed": seed, "mode": mode}
+    return _finish(
+        study, "mod_teacher", model, S, R, config, acc, out_ckpt, out_acc, f"{mode} teachers"
+    )
+
+
+def _write_kept(path, mask: np.ndarray, grid: np.ndarray) -> None:
+    """One row per setting x run: kept channels and the share of them that are truly shared."""
+    rows = ["setting,run,precision_at_k,channels"]
+    for s, (_, xs2) in enumerate(grid):
+        for r in range(mask.shape[1]):
+            kept = np.flatnonzero(mask[s, r])
+            precision = float(np.mean(kept < xs2))
+            rows.append(f"{s},{r},{precision:.4f},{' '.join(map(str, kept))}")
+    write_text_atomic(path, "\n".join(rows) + "\n")
+
+
+def read_kept(path, settings: int, runs: int, width: int) -> np.ndarray:
+    """The mask written by `retrain_teachers`: bool (S, R, width)."""
+    mask = np.zeros((settings, runs, width), dtype=bool)
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            mask[int(row["setting"]), int(row["run"]), list(map(int, row["channels"].split()))] = (
+                True
+            )
+    return mask
+
+
+def distill_modified(
+    study, seed, mode, data_path, teacher_ckpt, kept_csv, student_cfg, kd_cfg, out_ckpt, out_acc
+) -> torch.Tensor:
+    """KD students on x_b of sample B from the modified teachers of one mode."""
+    data = ModifyData.load(data_path)
+    a = data.arrays
+    S, R, width = _shape(data)
+    keep = torch.from_numpy(read_kept(kept_csv, S, R, width).reshape(S * R, width, 1)).float()
+    teacher = load_ensemble(teacher_ckpt, "mod_teacher")
+    with torch.no_grad():
+        teacher_logits = teacher(as_features(a["x_a_b"]) * keep)  # (S * R, C, n_train)
+    student = init_ensemble(study, seed, "student_init", S, R, a["x_b_b"].shape[-1])
+    _train(
+        student,
+        as_features(a["x_b_b"]),
+        as_labels(a["y_b"]),
+        student_cfg,
+        f"{study} {mode} KD",
+        teacher_logits=teacher_logits,
+        kd=KDConfig(**kd_cfg),
+    )
+    acc = accuracy(student, as_features(a["x_b_test"]), as_labels(a["y_test"]))
+    config = {"student": student_cfg, "distill": kd_cfg, "seed": seed, "mode": mode}
+    return _finish(study, "mod_kd", student, S, R, config, acc, out_ckpt, out_acc, f"{mode} KD")

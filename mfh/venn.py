@@ -1,0 +1,370 @@
+"""The Venn analysis of gauss_modify: estimate from Algorithm 1's salience vectors how many of the
+teacher's decisive channels are modality-general (D0) and how many are seen by modality a only
+(Da), hence gamma = D0 / (D0 + Da), and compare with the truth of the generator.
+
+The estimator is ours, not the paper's. It reads only the salience of each channel, never the
+generator's `shared` / `decisive` columns. For one salience vector v (one run, or the pooled mean
+of the runs of a setting; raw or min-max normalised, which gives the same result):
+
+1. s = sqrt(minmax(v)). Salience is an MSE between logits; the square root puts it on the scale
+   of the logits and compresses the long upper tail of the modality-general channels, whose
+   salience varies over a factor of ten or more within one run.
+2. Split 1 (general vs the rest): the exact 1-D 2-means split of s. The upper group are the
+   channels called modality-general, d0 = its size.
+3. Split 2 (a-only vs noise): the same on the remaining channels, min-max normalised again: the
+   upper group are the decisive channels seen by a only, da = its size; the lower group is noise.
+4. gamma = d0 / (d0 + da).
+
+`threshold` (default 0.5) sets where each split cuts between its two groups: a channel joins the
+upper group when its transformed salience is >= low_mean + threshold * (high_mean - low_mean),
+iterated to a fixed point from the 2-means split (Lloyd); 0.5 is plain 2-means, larger values
+demand more salience.
+
+`estimate_venn` reports, per setting, the mean and sd of the per-run estimates (d0_est, da_est,
+gamma_est, gamma_est_std) and the estimate from the per-channel mean of the normalised salience
+over runs (d0_pooled, da_pooled, gamma_pooled). The channels of x_a have the same roles in every
+run of a setting, so pooling is averaging Algorithm 1 over independent trainings.
+
+Limits. (a) Modality b's own decisive features (Db) are invisible from the teacher's side, so the
+estimate takes Db = 0, which is true of gauss_modify (beta = 0) but not in general: gamma_est is
+D0 / (D0 + Da), not D0 / (D0 + Da + Db). (b) The scheme always finds three groups: with no a-only
+channels or no noise channels it still splits the rest in two. (c) It assumes a-only channels are
+much less salient than general ones, as Algorithm 1 intends: on clean vectors (general 1, a-only
+c, noise 0) it is exact for c <= 0.2 but lumps the a-only channels with the general ones from
+about c = 0.3 on (split 1 then falls between a-only and noise). On the reference data c is
+0.004 - 0.05. (d) Within one run Algorithm 1 barely separates a-only channels from noise
+(on the reference data their salience is only a few percent of the range above the floor, with
+overlapping spread), so per-run counts of Da are noisy; pooling runs fixes most of it.
+
+Estimators tried on the reference run of gauss_modify (10 runs, (xs1, xs2) = (30,10), (20,10),
+(10,10), (10,20), (10,30)), mean |gamma_est - gamma_true| over the settings, per run / pooled:
+3-means on the normalised salience (init min/median/max) 0.22 / 0.17 (it splits the broad group
+of general channels); the same on log salience 0.13 / 0.06; a 3-component Gaussian mixture on
+log salience 0.07 / 0.14; the largest gap in the sorted values 0.27; this scheme without the
+square root 0.18 / 0.04; with log(s**2 + 0.01) in place of s 0.06 / 0.04, but its offset is a
+knob we would have had to tune on these data; this scheme 0.10 / 0.02 (d0 exact in every setting
+when pooled), chosen as the best without a tuned constant.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.patches import Circle, Patch  # noqa: E402
+
+from mfh.io import atomic_path  # noqa: E402
+
+VENN_COLUMNS = [
+    "setting",
+    "xs1",
+    "xs2",
+    "gamma_true",
+    "alpha_true",
+    "d0_true",
+    "da_true",
+    "d0_est",
+    "da_est",
+    "gamma_est",
+    "gamma_est_std",
+    "n_runs",
+    "d0_pooled",
+    "da_pooled",
+    "gamma_pooled",
+]
+NOISE, A_ONLY, GENERAL = 0, 1, 2
+_CSV_OPTIONS = {"index": False, "float_format": "%.4f", "lineterminator": "\n"}
+_MAX_LLOYD = 100
+DPI = 150
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    """`values` scaled to [0, 1]; all zeros when they are all equal."""
+    low, span = values.min(), values.max() - values.min()
+    return (values - low) / span if span > 0 else np.zeros_like(values)
+
+
+def _split(values: np.ndarray, threshold: float) -> np.ndarray:
+    """Boolean mask of the upper group of a 1-D two-group split of `values` (see the module doc).
+
+    Starts from the exact 2-means split (the contiguous split of the sorted values with the least
+    within-group sum of squares), then moves the cut to low_mean + threshold * (high_mean -
+    low_mean) until the groups stop changing. Fewer than two distinct values: no upper group.
+    """
+    n = len(values)
+    if n < 2 or values.max() == values.min():
+        return np.zeros(n, dtype=bool)
+    ordered = np.sort(values, kind="stable")
+    sums, squares = np.cumsum(ordered), np.cumsum(ordered**2)
+    low_n = np.arange(1, n)
+    high_n = n - low_n
+    low_sse = squares[:-1] - sums[:-1] ** 2 / low_n
+    high_sse = (squares[-1] - squares[:-1]) - (sums[-1] - sums[:-1]) ** 2 / high_n
+    cut = int(np.argmin(low_sse + high_sse)) + 1  # size of the lower group
+    upper = values >= ordered[cut]
+    for _ in range(_MAX_LLOYD):
+        low_mean, high_mean = values[~upper].mean(), values[upper].mean()
+        moved = values >= low_mean + threshold * (high_mean - low_mean)
+        if moved.all() or not moved.any() or np.array_equal(moved, upper):
+            break
+        upper = moved
+    return upper
+
+
+def classify_channels(salience: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Label each channel of one salience vector GENERAL (2), A_ONLY (1) or NOISE (0).
+
+    Two nested splits of the square-rooted, min-max normalised salience; see the module doc.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+    salience = np.asarray(salience, dtype=float)
+    if salience.ndim != 1 or not np.isfinite(salience).all():
+        raise ValueError("salience must be a 1-D vector of finite values")
+    labels = np.full(len(salience), NOISE)
+    if len(salience) == 0:
+        return labels
+    general = _split(np.sqrt(_minmax(salience)), threshold)
+    labels[general] = GENERAL
+    rest = np.flatnonzero(~general)
+    if len(rest):
+        a_only = _split(np.sqrt(_minmax(salience[rest])), threshold)
+        labels[rest[a_only]] = A_ONLY
+    return labels
+
+
+def _counts(salience: np.ndarray, threshold: float) -> tuple[int, int, float]:
+    """(d0, da, gamma) of one salience vector; gamma is NaN when no channel is decisive."""
+    labels = classify_channels(salience, threshold)
+    d0, da = int((labels == GENERAL).sum()), int((labels == A_ONLY).sum())
+    return d0, da, d0 / (d0 + da) if d0 + da else math.nan
+
+
+def _read(path: str | os.PathLike, columns: list[str], keys: list[str]) -> pd.DataFrame:
+    frame = pd.read_csv(path)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; has {list(frame.columns)}")
+    frame = frame[columns]
+    if frame.empty:
+        raise ValueError(f"{path}: no rows")
+    empty = [c for c in columns if frame[c].isna().any()]
+    if empty:
+        raise ValueError(f"{path}: missing values in column(s) {empty}")
+    for key in keys:
+        if not pd.api.types.is_integer_dtype(frame[key]):
+            raise ValueError(f"{path}: column {key!r} must hold integers, has {frame[key].dtype}")
+    duplicated = frame[keys].duplicated()
+    if duplicated.any():
+        first = frame.loc[duplicated, keys].iloc[0].to_dict()
+        raise ValueError(f"{path}: duplicate rows for {first}")
+    return frame
+
+
+def estimate_venn(
+    salience_csv: str | os.PathLike, settings_csv: str | os.PathLike, threshold: float = 0.5
+) -> pd.DataFrame:
+    """One row per setting (sorted by setting), columns `VENN_COLUMNS`: the true Venn counts of
+    the generator (d0_true = xs2 shared, da_true = xs1 a-only decisive channels, Db = 0) next to
+    their estimates from the salience vectors (see the module doc for the estimator).
+
+    d0_est, da_est, gamma_est are means over runs of the per-run estimates, gamma_est_std their
+    sample sd (ddof=1; NaN with one run); *_pooled come from the mean normalised salience per
+    channel over runs. Uses the `salience` column only.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+    salience = _read(
+        salience_csv, ["setting", "run", "channel", "salience"], ["setting", "run", "channel"]
+    )
+    settings = _read(settings_csv, ["setting", "xs1", "xs2"], ["setting"])
+    unknown = sorted(set(salience["setting"]) - set(settings["setting"]))
+    if unknown:
+        raise ValueError(f"{salience_csv}: setting(s) {unknown} not in {settings_csv}")
+    absent = sorted(set(settings["setting"]) - set(salience["setting"]))
+    if absent:
+        raise ValueError(f"{salience_csv}: no rows for setting(s) {absent} of {settings_csv}")
+    if not np.isfinite(salience["salience"]).all():
+        raise ValueError(f"{salience_csv}: non-finite salience")
+
+    rows = []
+    for setting in settings.sort_values("setting").itertuples(index=False):
+        data = salience[salience["setting"] == setting.setting]
+        table = data.pivot(index="channel", columns="run", values="salience").sort_index()
+        if table.isna().any().any():
+            raise ValueError(
+                f"{salience_csv}: setting {setting.setting}: the runs do not cover the same "
+                "channels"
+            )
+        per_run = np.array(
+            [_counts(table[run].to_numpy(), threshold) for run in table.columns], dtype=float
+        )
+        normalised = table.apply(lambda column: pd.Series(_minmax(column.to_numpy()), column.index))
+        d0_pooled, da_pooled, gamma_pooled = _counts(normalised.mean(axis=1).to_numpy(), threshold)
+        gammas = per_run[:, 2][~np.isnan(per_run[:, 2])]
+        xs1, xs2 = int(setting.xs1), int(setting.xs2)
+        rows.append(
+            {
+                "setting": int(setting.setting),
+                "xs1": xs1,
+                "xs2": xs2,
+                "gamma_true": xs2 / (xs1 + xs2),
+                "alpha_true": xs1 / (xs1 + xs2),
+                "d0_true": xs2,
+                "da_true": xs1,
+                "d0_est": per_run[:, 0].mean(),
+                "da_est": per_run[:, 1].mean(),
+                "gamma_est": gammas.mean() if len(gammas) else math.nan,
+                "gamma_est_std": gammas.std(ddof=1) if len(gammas) > 1 else math.nan,
+                "n_runs": len(per_run),
+                "d0_pooled": d0_pooled,
+                "da_pooled": da_pooled,
+                "gamma_pooled": gamma_pooled,
+            }
+        )
+    return pd.DataFrame(rows, columns=VENN_COLUMNS)
+
+
+def write_venn(df: pd.DataFrame, out_csv: str | os.PathLike) -> None:
+    """Write the table of `estimate_venn` atomically and byte-deterministically (fixed columns,
+    4 decimals, "\\n" line ends, NaN as an empty field)."""
+    missing = [c for c in VENN_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"venn table: missing column(s) {missing}")
+    with atomic_path(out_csv) as tmp:
+        df[VENN_COLUMNS].to_csv(tmp, **_CSV_OPTIONS)
+
+
+def _draw_venn(ax: plt.Axes, d0: float, da: float, radius_max: float, colors) -> None:
+    """Area-proportional two-circle Venn diagram on `ax`: circle a holds D0 + Da channels, circle
+    b holds D0 (Db = 0, so b lies inside a, touching it on the right)."""
+    radius_a = math.sqrt(max(d0 + da, 0.0) / math.pi)
+    radius_b = math.sqrt(max(d0, 0.0) / math.pi)
+    ax.add_patch(Circle((0.0, 0.0), radius_a, facecolor=colors[0], alpha=0.45, edgecolor="0.2"))
+    ax.add_patch(
+        Circle(
+            (radius_a - radius_b, 0.0), radius_b, facecolor=colors[1], alpha=0.6, edgecolor="0.2"
+        )
+    )
+    text = {"ha": "center", "va": "center", "fontsize": 9}
+    # region names where they fit; the counts go below the diagram
+    if radius_b > 0.2 * radius_max:
+        ax.text(radius_a - radius_b, 0.0, "D0", **text)
+    if radius_a - radius_b > 0.15 * radius_max:
+        ax.text(-radius_b, 0.0, "Da", **text)  # the middle of the crescent of a outside b
+    if d0 + da == 0:
+        ax.text(0.0, 0.0, "no decisive\nchannel found", **text)
+    ax.set_xlim(-radius_max, radius_max)
+    ax.set_ylim(-radius_max, radius_max)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def plot_venn(df: pd.DataFrame, out_png: str | os.PathLike) -> None:
+    """For each setting (a column, sorted by gamma_true): the true Venn diagram of modalities a
+    and b and the two estimated ones (mean of the per-run estimates; pooled runs), with counts
+    and gamma; on the right, gamma_est (+- 1 sd over runs) and gamma_pooled against gamma_true
+    with the diagonal. Saved atomically as PNG with a deterministic encoding.
+    """
+    missing = [c for c in VENN_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"venn table: missing column(s) {missing}")
+    df = df.sort_values(["gamma_true", "setting"], kind="mergesort", ignore_index=True)
+    palette = sns.color_palette("colorblind")
+    colors = (palette[1], palette[0])
+    totals = pd.concat(
+        [
+            df["d0_true"] + df["da_true"],
+            df["d0_est"] + df["da_est"],
+            df["d0_pooled"] + df["da_pooled"],
+        ]
+    )
+    radius_max = 1.12 * math.sqrt(max(float(totals.max()), 1.0) / math.pi)
+    rows = [
+        ("true", "d0_true", "da_true", "gamma_true", None, "d"),
+        ("estimated,\nmean over runs", "d0_est", "da_est", "gamma_est", "gamma_est_std", ".1f"),
+        ("estimated,\npooled runs", "d0_pooled", "da_pooled", "gamma_pooled", None, "d"),
+    ]
+    n = len(df)
+
+    with sns.axes_style("white"), sns.plotting_context("notebook", font_scale=0.85):
+        fig = plt.figure(figsize=(2.6 * n + 5.2, 8.6))
+        grid = fig.add_gridspec(3, n + 1, width_ratios=[1.0] * n + [1.9], wspace=0.08)
+        try:
+            for col, setting in enumerate(df.itertuples(index=False)):
+                for row, (label, d0_col, da_col, gamma_col, std_col, fmt) in enumerate(rows):
+                    ax = fig.add_subplot(grid[row, col])
+                    d0, da = getattr(setting, d0_col), getattr(setting, da_col)
+                    if fmt == "d":
+                        d0, da = int(d0), int(da)
+                    _draw_venn(ax, d0, da, radius_max, colors)
+                    gamma = getattr(setting, gamma_col)
+                    spread = f" ± {getattr(setting, std_col):.2f}" if std_col else ""
+                    ax.set_xlabel(
+                        f"D0 = {d0:{fmt}}, Da = {da:{fmt}}\nγ = {gamma:.2f}{spread}", labelpad=2
+                    )
+                    if row == 0:
+                        ax.set_title(
+                            f"setting {setting.setting}\nxs1 = {setting.xs1}, xs2 = {setting.xs2}"
+                        )
+                    if col == 0:
+                        ax.set_ylabel(label, fontsize=11)
+
+            scatter = fig.add_subplot(grid[:, n])
+            scatter.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="y = x")
+            scatter.errorbar(
+                df["gamma_true"],
+                df["gamma_est"],
+                yerr=df["gamma_est_std"].fillna(0.0),
+                fmt="o",
+                color=palette[2],
+                capsize=3,
+                label="mean of per-run estimates (± 1 sd)",
+            )
+            scatter.plot(
+                df["gamma_true"],
+                df["gamma_pooled"],
+                "D",
+                color=palette[4],
+                markerfacecolor="none",
+                markersize=8,
+                label="estimate from pooled runs",
+            )
+            scatter.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
+            scatter.set_xlabel("true γ = D0 / (D0 + Da)")
+            scatter.set_ylabel("estimated γ")
+            scatter.grid(True, color="0.9")
+            scatter.set_title("γ estimated from Algorithm 1's salience")
+            scatter.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+
+            handles = [
+                Patch(
+                    facecolor=colors[0], alpha=0.45, edgecolor="0.2", label="modality a: D0 ∪ Da"
+                ),
+                Patch(
+                    facecolor=colors[1], alpha=0.6, edgecolor="0.2", label="modality b: D0 (Db = 0)"
+                ),
+            ]
+            fig.legend(
+                handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.0), ncol=2, frameon=False
+            )
+            fig.suptitle(
+                "Venn diagrams of the decisive channels (areas ∝ counts): "
+                "truth vs estimate from Algorithm 1's salience"
+            )
+            fig.subplots_adjust(left=0.06, right=0.98, bottom=0.09, top=0.88, hspace=0.3)
+            with atomic_path(out_png) as tmp:
+                fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+        finally:
+            plt.close(fig)

@@ -1,0 +1,226 @@
+# gauss_modify (PROTOCOL §3 Exp 3, paper Table 2): regular teacher, Algorithm 1, teachers
+# restricted to k channels per mode, and their students. Always built; see params.yaml.
+MODIFY = "results/gauss_modify"
+MODIFY_MODELS = "models/gauss_modify"
+
+
+wildcard_constraints:
+    mode="|".join(config["gauss_modify"]["modes"]),
+
+
+rule modify_prepare:
+    output:
+        data="data/prepared/gauss_modify/dataset.npz",
+        settings=f"{MODIFY}/settings.csv",
+    log:
+        "logs/gauss_modify/modify_prepare.log",
+    conda:
+        ENV
+    params:
+        sections=params_json("seed", "gauss_modify.data"),
+    shell:
+        "python -m mfh modify-prepare --study gauss_modify --params {params.sections}"
+        " --out-data {output.data} --out-settings {output.settings} --log {log}"
+
+
+rule modify_teachers:
+    input:
+        data=rules.modify_prepare.output.data,
+    output:
+        ckpt=f"{MODIFY_MODELS}/teacher.pt",
+        acc=f"{MODIFY}/acc/teacher.csv",
+    log:
+        "logs/gauss_modify/modify_teachers.log",
+    benchmark:
+        "logs/gauss_modify/modify_teachers.benchmark.tsv"
+    priority: 1
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "gauss_modify.teacher"),
+    shell:
+        "python -m mfh modify-teacher --study gauss_modify --params {params.sections}"
+        " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
+        " --threads {threads} --log {log}"
+
+
+rule modify_salience:
+    input:
+        data=rules.modify_prepare.output.data,
+    output:
+        csv=f"{MODIFY}/salience.csv",
+    log:
+        "logs/gauss_modify/modify_salience.log",
+    benchmark:
+        "logs/gauss_modify/modify_salience.benchmark.tsv"
+    priority: 2  # on the critical path: salience -> alg1 teachers -> alg1 students
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "gauss_modify.salience"),
+    shell:
+        "python -m mfh modify-salience --study gauss_modify --params {params.sections}"
+        " --data {input.data} --out-csv {output.csv} --threads {threads} --log {log}"
+
+
+rule modify_baselines:
+    input:
+        data=rules.modify_prepare.output.data,
+    output:
+        ckpt=f"{MODIFY_MODELS}/nokd.pt",
+        acc=f"{MODIFY}/acc/nokd.csv",
+    log:
+        "logs/gauss_modify/modify_baselines.log",
+    benchmark:
+        "logs/gauss_modify/modify_baselines.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "gauss_modify.student"),
+    shell:
+        "python -m mfh modify-baseline --study gauss_modify --params {params.sections}"
+        " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
+        " --threads {threads} --log {log}"
+
+
+rule modify_distill_regular:
+    input:
+        data=rules.modify_prepare.output.data,
+        teacher=rules.modify_teachers.output.ckpt,
+    output:
+        ckpt=f"{MODIFY_MODELS}/regular_kd.pt",
+        acc=f"{MODIFY}/acc/regular_kd.csv",
+    log:
+        "logs/gauss_modify/modify_distill_regular.log",
+    benchmark:
+        "logs/gauss_modify/modify_distill_regular.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json(
+            "seed",
+            "gauss_modify.student",
+            "gauss_modify.distill",
+            "gauss_modify.legacy_swap_bug",
+        ),
+    shell:
+        "python -m mfh modify-distill-regular --study gauss_modify --params {params.sections}"
+        " --data {input.data} --teacher {input.teacher}"
+        " --out-ckpt {output.ckpt} --out-acc {output.acc} --threads {threads} --log {log}"
+
+
+rule modify_retrain:
+    input:
+        data=rules.modify_prepare.output.data,
+        salience=rules.modify_salience.output.csv,  # read in mode alg1 only
+    output:
+        ckpt=f"{MODIFY_MODELS}/teacher_{{mode}}.pt",
+        acc=f"{MODIFY}/acc/teacher_{{mode}}.csv",
+        kept=f"{MODIFY}/kept_{{mode}}.csv",
+    log:
+        "logs/gauss_modify/modify_retrain_{mode}.log",
+    benchmark:
+        "logs/gauss_modify/modify_retrain_{mode}.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "gauss_modify.teacher"),
+    shell:
+        "python -m mfh modify-retrain --study gauss_modify --params {params.sections}"
+        " --mode {wildcards.mode} --data {input.data} --salience {input.salience}"
+        " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-kept {output.kept}"
+        " --threads {threads} --log {log}"
+
+
+rule modify_distill:
+    input:
+        data=rules.modify_prepare.output.data,
+        teacher=rules.modify_retrain.output.ckpt,
+        kept=rules.modify_retrain.output.kept,
+    output:
+        ckpt=f"{MODIFY_MODELS}/kd_{{mode}}.pt",
+        acc=f"{MODIFY}/acc/kd_{{mode}}.csv",
+    log:
+        "logs/gauss_modify/modify_distill_{mode}.log",
+    benchmark:
+        "logs/gauss_modify/modify_distill_{mode}.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "gauss_modify.student", "gauss_modify.distill"),
+    shell:
+        "python -m mfh modify-distill --study gauss_modify --params {params.sections}"
+        " --mode {wildcards.mode} --data {input.data} --teacher {input.teacher}"
+        " --kept {input.kept} --out-ckpt {output.ckpt} --out-acc {output.acc}"
+        " --threads {threads} --log {log}"
+
+
+rule modify_collect:
+    input:
+        settings=rules.modify_prepare.output.settings,
+        teacher=rules.modify_teachers.output.acc,
+        nokd=rules.modify_baselines.output.acc,
+        regular_kd=rules.modify_distill_regular.output.acc,
+        mod_teachers=expand(
+            f"{MODIFY}/acc/teacher_{{mode}}.csv", mode=config["gauss_modify"]["modes"]
+        ),
+        mod_kd=expand(f"{MODIFY}/acc/kd_{{mode}}.csv", mode=config["gauss_modify"]["modes"]),
+        kept=expand(f"{MODIFY}/kept_{{mode}}.csv", mode=config["gauss_modify"]["modes"]),
+    output:
+        runs=f"{MODIFY}/runs.csv",
+        summary=f"{MODIFY}/summary.csv",
+    log:
+        "logs/gauss_modify/modify_collect.log",
+    conda:
+        ENV
+    params:
+        sections=params_json("gauss_modify.modes"),
+    shell:
+        "python -m mfh modify-collect --study gauss_modify --params {params.sections}"
+        f" --results {MODIFY}"
+        " --out-runs {output.runs} --out-summary {output.summary} --log {log}"
+
+
+rule modify_plot:
+    input:
+        runs=rules.modify_collect.output.runs,
+        salience=rules.modify_salience.output.csv,
+        settings=rules.modify_prepare.output.settings,
+    output:
+        png=f"{MODIFY}/gauss_modify.png",
+        salience_png=f"{MODIFY}/salience.png",
+    log:
+        "logs/gauss_modify/modify_plot.log",
+    conda:
+        ENV
+    params:
+        sections=params_json(),
+    shell:
+        "python -m mfh modify-plot --study gauss_modify --params {params.sections}"
+        " --runs {input.runs} --salience {input.salience} --settings {input.settings}"
+        " --out-png {output.png} --out-salience-png {output.salience_png} --log {log}"
+
+
+rule venn:
+    input:
+        salience=rules.modify_salience.output.csv,
+        settings=rules.modify_prepare.output.settings,
+    output:
+        csv=f"{MODIFY}/venn.csv",
+        png=f"{MODIFY}/venn.png",
+    log:
+        "logs/gauss_modify/venn.log",
+    conda:
+        ENV
+    params:
+        sections=params_json("gauss_modify.venn"),
+    shell:
+        "python -m mfh venn --study gauss_modify --params {params.sections}"
+        " --salience {input.salience} --settings {input.settings}"
+        " --out-csv {output.csv} --out-png {output.png} --log {log}"

@@ -14,6 +14,8 @@ Layout: x (M, d, N), hidden (M, H, N), logits (M, C, N), y (M, N).
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -498,3 +500,29 @@ def test_fresh_permutations_per_channel(mlp_case, layer):
     assert torch.allclose(fresh, tiny, atol=1e-6, rtol=1e-6)
     truth = shared_mask() if layer is None else unit_masks()["shared"]
     assert precision_at_k(top_k(fresh, XS2), truth).tolist() == [1.0, 1.0]
+
+
+class SkipMLP(nn.Module):
+    """The hand-built MLP plus a zero skip term that reads the input: the layers after `hidden`
+    no longer see only its output, so the untiled fast path fails and the tiled fallback runs."""
+
+    def __init__(self, mlp: MLPEnsemble):
+        super().__init__()
+        self.mlp = mlp
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mlp(x) + 0.0 * x[:, :2]  # (M, C, N)
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
+def test_tiled_fallback_equals_fast_path(mlp_case, batch_size, caplog):
+    f_a, f_b, x_a, x_b = mlp_case
+    kwargs = dict(repeats=6, batch_size=batch_size)
+    with caplog.at_level(logging.DEBUG, logger="mfh.salience"):
+        fast = channel_salience(f_a, f_b, x_a, x_b, generator=gen(8), layer="hidden", **kwargs)
+        assert "tiling the input" not in caplog.text  # the MLP takes the fast path
+        skip = SkipMLP(f_a)
+        slow = channel_salience(skip, f_b, x_a, x_b, generator=gen(8), layer="mlp.hidden", **kwargs)
+        assert "tiling the input" in caplog.text  # the skip connection forces the fallback
+    assert torch.allclose(fast, slow, atol=1e-6, rtol=1e-6)
+    assert not f_a.hidden._forward_hooks

@@ -81,6 +81,30 @@ def test_outputs_follow_the_contract(finished_run):
     assert gamma == sorted(gamma) and gamma[0] == 0.0
 
 
+MODIFY_TABLES = ("runs.csv", "summary.csv", "salience.csv", "venn.csv", "kept_alg1.csv")
+
+
+@pytest.mark.slow
+def test_gauss_modify_outputs(finished_run):
+    params = yaml.safe_load((finished_run / "params.yaml").read_text())["gauss_modify"]
+    out = finished_run / "results" / "gauss_modify"
+    n_settings, runs, modes = len(params["data"]["grid"]), params["data"]["runs"], params["modes"]
+    summary = _rows(out / "summary.csv")
+    assert len(summary) == n_settings * len(modes)
+    assert [r["mode"] for r in summary[: len(modes)]] == modes
+    for row in summary:
+        assert float(row["gain_ci_low"]) <= float(row["gain_mean"]) <= float(row["gain_ci_high"])
+        if row["mode"] == "gt":
+            assert float(row["precision_at_k"]) == 1.0
+    assert len(_rows(out / "runs.csv")) == n_settings * len(modes) * runs
+    salience = _rows(out / "salience.csv")
+    assert len(salience) == n_settings * runs * 50
+    assert all(0.0 <= float(r["salience"]) <= 1.0 for r in salience)
+    assert len(_rows(out / "venn.csv")) == n_settings
+    for png in ("gauss_modify.png", "salience.png", "venn.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 @pytest.mark.slow
 def test_nothing_left_to_do_after_a_run(finished_run):
     dry = run(["snakemake", "-n"], finished_run)
@@ -92,10 +116,11 @@ def test_two_runs_from_scratch_are_byte_identical(finished_run, tmp_path):
     params = yaml.safe_load((finished_run / "params.yaml").read_text())
     again = make_workflow_copy(tmp_path / "again", params)
     run(["snakemake", "--cores", "1"], again)
-    for study in STUDIES:
-        for name in ("runs.csv", "summary.csv", "settings.csv"):
-            first = (finished_run / "results" / study / name).read_bytes()
-            assert first == (again / "results" / study / name).read_bytes(), f"{study}/{name}"
+    files = [f"{s}/{name}" for s in STUDIES for name in ("runs.csv", "summary.csv", "settings.csv")]
+    files += [f"gauss_modify/{name}" for name in MODIFY_TABLES]
+    for name in files:
+        first = (finished_run / "results" / name).read_bytes()
+        assert first == (again / "results" / name).read_bytes(), name
 
 
 @pytest.mark.parametrize(

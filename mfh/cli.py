@@ -81,6 +81,14 @@ def cmd_distill(a: argparse.Namespace) -> None:
     )
 
 
+def cmd_salience(a: argparse.Namespace) -> None:
+    _torch_threads(a.threads)
+    from mfh.studies import gauss
+
+    p = _sections(a.params)
+    gauss.salience(a.study, p["seed"], p["generator"], a.data, p["salience"], a.out_csv)
+
+
 def cmd_collect(a: argparse.Namespace) -> None:
     from mfh.report.tables import collect
 
@@ -313,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out-ckpt", required=True, help="output checkpoint (.pt)")
         p.add_argument("--out-acc", required=True, help="output CSV of test accuracies")
         p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+
+    p = step("salience", cmd_salience, "Algorithm 1 on a study's teacher modality (x_a)")
+    p.add_argument("--data", required=True, help="the study's .npz from `prepare`")
+    p.add_argument("--out-csv", required=True, help="output salience.csv")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 
     p = step("collect", cmd_collect, "join accuracies into runs.csv and summary.csv")
     for name in ("settings", "teacher", "nokd", "kd"):

@@ -1,4 +1,4 @@
-"""The Venn analysis of gauss_modify: estimate from Algorithm 1's salience vectors how many of the
+"""The Venn analysis of the synthetic studies: estimate from Algorithm 1's salience vectors how many of the
 teacher's decisive channels are modality-general (D0) and how many are seen by modality a only
 (Da), hence gamma = D0 / (D0 + Da), and compare with the truth of the generator.
 
@@ -26,8 +26,8 @@ over runs (d0_pooled, da_pooled, gamma_pooled). The channels of x_a have the sam
 run of a setting, so pooling is averaging Algorithm 1 over independent trainings.
 
 Limits. (a) Modality b's own decisive features (Db) are invisible from the teacher's side, so the
-estimate takes Db = 0, which is true of gauss_modify (beta = 0) but not in general: gamma_est is
-D0 / (D0 + Da), not D0 / (D0 + Da + Db). (b) The scheme always finds three groups: with no a-only
+estimate takes Db = 0, which is true of gauss_modify and gauss_alpha (beta = 0) but not of
+gauss_gamma: gamma_est estimates D0 / (D0 + Da) = 1 - alpha, not D0 / (D0 + Da + Db). (b) The scheme always finds three groups: with no a-only
 channels or no noise channels it still splits the rest in two. (c) It assumes a-only channels are
 much less salient than general ones, as Algorithm 1 intends: on clean vectors (general 1, a-only
 c, noise 0) it is exact for c <= 0.2 but lumps the a-only channels with the general ones from
@@ -65,12 +65,11 @@ from mfh.io import atomic_path  # noqa: E402
 
 VENN_COLUMNS = [
     "setting",
-    "xs1",
-    "xs2",
-    "gamma_true",
-    "alpha_true",
     "d0_true",
     "da_true",
+    "db_true",
+    "gamma_true",
+    "alpha_true",
     "d0_est",
     "da_est",
     "gamma_est",
@@ -173,8 +172,8 @@ def estimate_venn(
     salience_csv: str | os.PathLike, settings_csv: str | os.PathLike, threshold: float = 0.5
 ) -> pd.DataFrame:
     """One row per setting (sorted by setting), columns `VENN_COLUMNS`: the true Venn counts of
-    the generator (d0_true = xs2 shared, da_true = xs1 a-only decisive channels, Db = 0) next to
-    their estimates from the salience vectors (see the module doc for the estimator).
+    the generator (from settings.csv's d0, da, db: decisive dims both modalities see, a only,
+    b only) next to their estimates from the salience vectors (see the module doc for the estimator).
 
     d0_est, da_est, gamma_est are means over runs of the per-run estimates, gamma_est_std their
     sample sd (ddof=1; NaN with one run); *_pooled come from the mean normalised salience per
@@ -185,7 +184,7 @@ def estimate_venn(
     salience = _read(
         salience_csv, ["setting", "run", "channel", "salience"], ["setting", "run", "channel"]
     )
-    settings = _read(settings_csv, ["setting", "xs1", "xs2"], ["setting"])
+    settings = _read(settings_csv, ["setting", "d0", "da", "db"], ["setting"])
     unknown = sorted(set(salience["setting"]) - set(settings["setting"]))
     if unknown:
         raise ValueError(f"{salience_csv}: setting(s) {unknown} not in {settings_csv}")
@@ -210,16 +209,15 @@ def estimate_venn(
         normalised = table.apply(lambda column: pd.Series(_minmax(column.to_numpy()), column.index))
         d0_pooled, da_pooled, gamma_pooled = _counts(normalised.mean(axis=1).to_numpy(), threshold)
         gammas = per_run[:, 2][~np.isnan(per_run[:, 2])]
-        xs1, xs2 = int(setting.xs1), int(setting.xs2)
+        d0, da, db = int(setting.d0), int(setting.da), int(setting.db)
         rows.append(
             {
                 "setting": int(setting.setting),
-                "xs1": xs1,
-                "xs2": xs2,
-                "gamma_true": xs2 / (xs1 + xs2),
-                "alpha_true": xs1 / (xs1 + xs2),
-                "d0_true": xs2,
-                "da_true": xs1,
+                "d0_true": d0,
+                "da_true": da,
+                "db_true": db,
+                "gamma_true": d0 / (d0 + da + db),
+                "alpha_true": da / (d0 + da),
                 "d0_est": per_run[:, 0].mean(),
                 "da_est": per_run[:, 1].mean(),
                 "gamma_est": gammas.mean() if len(gammas) else math.nan,
@@ -316,7 +314,7 @@ def plot_venn(df: pd.DataFrame, out_png: str | os.PathLike) -> None:
                     )
                     if row == 0:
                         ax.set_title(
-                            f"setting {setting.setting}\nxs1 = {setting.xs1}, xs2 = {setting.xs2}"
+                            f"setting {setting.setting}\nD0 {setting.d0_true}, Da {setting.da_true}, Db {setting.db_true}"
                         )
                     if col == 0:
                         ax.set_ylabel(label, fontsize=11)

@@ -160,6 +160,9 @@ def write_salience(root: Path, settings: list[tuple[int, int]], runs: int) -> tu
             "k": [xs2 for _, xs2 in settings],
             "gamma": [xs2 / (xs1 + xs2) for xs1, xs2 in settings],
             "alpha": [xs1 / (xs1 + xs2) for xs1, xs2 in settings],
+            "d0": [xs2 for _, xs2 in settings],
+            "da": [xs1 for xs1, _ in settings],
+            "db": [0 for _ in settings],
             "beta": 0.0,
         }
     )
@@ -186,7 +189,7 @@ def test_estimate_venn_recovers_clean_counts(tmp_path: Path) -> None:
     for out in outs:
         write_venn(venn, out)
     assert outs[0].read_bytes() == outs[1].read_bytes()
-    assert outs[0].read_text().splitlines()[1].startswith("0,30,10,0.2500,0.7500,10,30,10.0000")
+    assert outs[0].read_text().splitlines()[1].startswith("0,10,30,0,0.2500,0.7500,10.0000,30.0000")
 
 
 def test_estimate_venn_rejects_bad_inputs(tmp_path: Path) -> None:

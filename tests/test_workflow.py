@@ -76,6 +76,14 @@ def test_outputs_follow_the_contract(finished_run):
                 <= float(row["delta_ci_high"])
             )
         assert (out / f"{study}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        venn = _rows(out / "venn.csv")
+        assert len(venn) == len(data["grid"])
+        assert [int(r["d0_true"]) for r in venn] == [
+            int(r["d0"]) for r in _rows(out / "settings.csv")
+        ]
+        assert len(_rows(out / "salience.csv")) == len(data["grid"]) * data["runs"] * (
+            25 if study == "gauss_gamma" else 50
+        )
         assert (finished_run / "logs" / study / "train_teachers.benchmark.tsv").is_file()
     gamma = [float(r["gamma"]) for r in _rows(finished_run / "results/gauss_gamma/summary.csv")]
     assert gamma == sorted(gamma) and gamma[0] == 0.0

@@ -112,6 +112,21 @@ def vary_alpha_venn(extra: int) -> Venn:
     return Venn(d0=B_DECISIVE, da=extra, db=0)
 
 
+def a_channel_roles(generator: str, value: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The truth about x_a's channels in a reference setting: (shared, decisive), bool (width,).
+
+    decisive: the channel carries a latent dimension the label depends on; shared: x_b sees it too.
+    """
+    channels = np.arange(width)
+    if generator == "vary_gamma":  # channels 10-o .. 19-o; those below 10 are also in x_b
+        decisive = (channels >= B_DECISIVE - value) & (channels < 2 * B_DECISIVE - value)
+        return decisive & (channels < B_DECISIVE), decisive
+    if generator == "vary_alpha":  # channels 0 .. 9+k; the first 10 are also in x_b
+        decisive = channels < B_DECISIVE + value
+        return channels < B_DECISIVE, decisive
+    raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
+
+
 def _vary_gamma_run(rng: np.random.Generator, n: int, grid: list[int]):
     """One run of Exp 1 for every overlap in `grid`: returns x_a (S, n, 25), x_b (n, 50), y (n,)."""
     xs = rng.standard_normal((n, VARY_GAMMA_LATENT))

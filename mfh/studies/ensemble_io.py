@@ -95,3 +95,22 @@ def load_ensemble(path, role: str) -> LinearEnsemble:
     model.load_state_dict(ckpt["state_dict"])
     model.requires_grad_(False)
     return model
+
+
+def write_salience(path, norm, raw, shared: np.ndarray, decisive: np.ndarray) -> None:
+    """salience.csv: one row per setting x run x channel of x_a.
+
+    norm, raw: (S * R, K) normalised and raw salience; shared, decisive: bool (S, K), the truth
+    of the generator (for figures and checks; estimators must not read it).
+    """
+    S, K = shared.shape
+    R = norm.shape[0] // S
+    rows = ["setting,run,channel,salience,raw,shared,decisive"]
+    for m in range(S * R):
+        s, r = divmod(m, R)
+        for k in range(K):
+            rows.append(
+                f"{s},{r},{k},{norm[m, k]:.6f},{raw[m, k]:.6g},"
+                f"{int(shared[s, k])},{int(decisive[s, k])}"
+            )
+    write_text_atomic(path, "\n".join(rows) + "\n")

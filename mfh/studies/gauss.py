@@ -4,6 +4,7 @@
     train_teachers  a linear teacher on x_a per setting x run      -> teacher.pt, teacher.csv
     train_baselines a linear no-KD student on x_b per run          -> nokd.pt, nokd.csv
     distill         a linear KD student on x_b per setting x run   -> kd.pt, kd.csv
+    salience        Algorithm 1 per setting x run (for the Venn analysis) -> salience.csv
 
 Each training step trains all its models as one ensemble (`mfh.train.fullbatch`). Paired design:
 the no-KD student depends on the run only, and every KD student of a run starts from the same
@@ -15,10 +16,13 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import torch
 
-from mfh.data.synthetic import StudyData
+from mfh import salience as alg1
+from mfh.data.synthetic import StudyData, a_channel_roles
 from mfh.kd import KDConfig
+from mfh.seeding import torch_seed
 from mfh.studies.ensemble_io import (
     as_features,
     as_labels,
@@ -27,6 +31,7 @@ from mfh.studies.ensemble_io import (
     log_every,
     save_ensemble,
     write_acc,
+    write_salience,
 )
 from mfh.train.fullbatch import accuracy, train_full_batch
 
@@ -115,3 +120,39 @@ def distill(
     write_acc(out_acc, acc, settings=S)
     log.info("%s KD students: mean test accuracy %.2f%%", study, acc.mean().item())
     return acc
+
+
+def salience(
+    study: str, seed: int, generator: str, data_path, salience_cfg: dict, out_csv
+) -> torch.Tensor:
+    """Algorithm 1 on the training data of every setting x run: salience of x_a's channels."""
+    data = StudyData.load(data_path)
+    S, R = data.xa_train.shape[:2]
+    width = data.xa_train.shape[-1]
+    f_a = init_ensemble(study, seed, "joint_a_init", S, R, width)
+    f_b = init_ensemble(study, seed, "joint_b_init", S, R, data.xb_train.shape[-1])
+    x_a, x_b = as_features(data.xa_train), as_features(data.xb_train, S)
+    epochs = salience_cfg["epochs"]
+    alg1.train_joint(
+        f_a,
+        f_b,
+        x_a,
+        x_b,
+        as_labels(data.y_train, S),
+        epochs=epochs,
+        lr=salience_cfg["lr"],
+        momentum=salience_cfg["momentum"],
+        name=f"{study} joint nets",
+        log_every=log_every(epochs),
+    )
+    generator_ = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
+    raw = alg1.channel_salience(
+        f_a, f_b, x_a, x_b, repeats=salience_cfg["repeats"], generator=generator_
+    )  # (S * R, width)
+    roles = [a_channel_roles(generator, int(v), width) for v in data.grid]
+    shared = np.stack([r[0] for r in roles])
+    decisive = np.stack([r[1] for r in roles])
+    norm = alg1.minmax(raw)
+    write_salience(out_csv, norm, raw, shared, decisive)
+    log.info("%s: salience of %d channels for %d models", study, width, S * R)
+    return norm

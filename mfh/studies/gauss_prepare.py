@@ -26,9 +26,9 @@ def prepare(study: str, seed: int, data_cfg: dict, out_data, out_settings) -> St
     with atomic_path(out_data) as tmp:
         with open(tmp, "wb") as f:
             data.save(f)
-    rows = ["setting,value,gamma,alpha,beta"]
+    rows = ["setting,value,gamma,alpha,beta,d0,da,db"]
     for s, (value, v) in enumerate(zip(data.grid, data.venn)):
-        rows.append(f"{s},{value},{v.gamma:.6f},{v.alpha:.6f},{v.beta:.6f}")
+        rows.append(f"{s},{value},{v.gamma:.6f},{v.alpha:.6f},{v.beta:.6f},{v.d0},{v.da},{v.db}")
     write_text_atomic(out_settings, "\n".join(rows) + "\n")
     log.info(
         "%s: %d settings x %d runs, x_a %s, x_b %s",

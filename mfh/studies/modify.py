@@ -38,6 +38,7 @@ from mfh.studies.ensemble_io import (
     log_every,
     save_ensemble,
     write_acc,
+    write_salience,
 )
 from mfh.train.fullbatch import accuracy, train_full_batch
 
@@ -103,15 +104,10 @@ def salience(study, seed, data_path, salience_cfg, out_csv) -> torch.Tensor:
         f_a, f_b, x_a, x_b, repeats=salience_cfg["repeats"], generator=generator
     )  # (S * R, width)
     norm = alg1.minmax(raw)
-    rows = ["setting,run,channel,salience,raw,shared,decisive"]
-    for m in range(S * R):
-        s, r = divmod(m, R)
-        xs1, xs2 = map(int, data.grid[s])
-        for k in range(width):
-            rows.append(
-                f"{s},{r},{k},{norm[m, k]:.6f},{raw[m, k]:.6g},{int(k < xs2)},{int(k < xs1 + xs2)}"
-            )
-    write_text_atomic(out_csv, "\n".join(rows) + "\n")
+    channels = np.arange(width)
+    shared = np.stack([channels < xs2 for _, xs2 in data.grid])  # (S, width)
+    decisive = np.stack([channels < xs1 + xs2 for xs1, xs2 in data.grid])
+    write_salience(out_csv, norm, raw, shared, decisive)
     log.info("%s: salience of %d channels for %d models", study, width, S * R)
     return norm
 

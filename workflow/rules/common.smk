@@ -65,6 +65,8 @@ def all_outputs():
                 "results/{study}/runs.csv",
                 "results/{study}/summary.csv",
                 "results/{study}/{study}.png",
+                "results/{study}/venn.csv",
+                "results/{study}/venn.png",
             ],
             study=config["studies"],
         )

@@ -207,7 +207,7 @@ rule modify_plot:
         " --out-png {output.png} --out-salience-png {output.salience_png} --log {log}"
 
 
-rule venn:
+rule modify_venn:
     input:
         salience=rules.modify_salience.output.csv,
         settings=rules.modify_prepare.output.settings,
@@ -215,7 +215,7 @@ rule venn:
         csv=f"{MODIFY}/venn.csv",
         png=f"{MODIFY}/venn.png",
     log:
-        "logs/gauss_modify/venn.log",
+        "logs/gauss_modify/modify_venn.log",
     conda:
         ENV
     params:

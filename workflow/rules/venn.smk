@@ -1,0 +1,40 @@
+# Algorithm 1 and the Venn analysis for the studies of the `studies` list (gauss_modify has its
+# own, in modify.smk): salience of x_a's channels, then estimated vs true Venn diagram.
+
+
+rule salience:
+    input:
+        data=rules.prepare_data.output.data,
+    output:
+        csv="results/{study}/salience.csv",
+    log:
+        "logs/{study}/salience.log",
+    benchmark:
+        "logs/{study}/salience.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=params_json("seed", "{study}.data.generator", "{study}.salience"),
+    shell:
+        "python -m mfh salience --study {wildcards.study} --params {params.sections}"
+        " --data {input.data} --out-csv {output.csv} --threads {threads} --log {log}"
+
+
+rule venn:
+    input:
+        salience=rules.salience.output.csv,
+        settings=rules.prepare_data.output.settings,
+    output:
+        csv="results/{study}/venn.csv",
+        png="results/{study}/venn.png",
+    log:
+        "logs/{study}/venn.log",
+    conda:
+        ENV
+    params:
+        sections=params_json("{study}.venn"),
+    shell:
+        "python -m mfh venn --study {wildcards.study} --params {params.sections}"
+        " --salience {input.salience} --settings {input.settings}"
+        " --out-csv {output.csv} --out-png {output.png} --log {log}"

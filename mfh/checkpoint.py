@@ -20,13 +20,12 @@ from typing import Any
 
 import torch
 
+from mfh.errors import CheckpointError
 from mfh.io import atomic_path
 
+__all__ = ["CheckpointError", "FORMAT", "load_checkpoint", "save_checkpoint"]
+
 FORMAT = "mfh-checkpoint/1"
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint file is missing, unreadable, foreign or of the wrong role."""
 
 
 def save_checkpoint(

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from mfh.errors import CheckpointError
+
 log = logging.getLogger("mfh")
 
 
@@ -346,6 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.log)
     start = time.perf_counter()
     log.info("mfh %s --study %s", args.step, args.study)
-    args.func(args)
+    try:
+        args.func(args)
+    except (CheckpointError, FileNotFoundError) as error:
+        # a bad or missing input: say which and what to do, without a traceback from torch
+        log.error("mfh %s failed: %s", args.step, error)
+        return 1
     log.info("mfh %s done in %.1f s", args.step, time.perf_counter() - start)
     return 0

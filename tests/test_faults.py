@@ -1,0 +1,159 @@
+"""Faults: bad checkpoints give one clear error (not a crash deep in torch), outputs are written
+atomically, and an interrupted step leaves no half-written output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from mfh.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from mfh.io import atomic_path
+from mfh.models.linear import LinearEnsemble
+
+
+def _checkpoint(path: Path, role: str = "teacher") -> None:
+    model = LinearEnsemble([1, 2], 3, 2)
+    save_checkpoint(
+        path,
+        role=role,
+        model_spec={"kind": "linear_ensemble"},
+        layout={},
+        config={},
+        metrics={},
+        state_dict=model.state_dict(),
+    )
+
+
+def test_truncated_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "teacher.pt"
+    _checkpoint(path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="truncated: delete it and rerun"):
+        load_checkpoint(path, "teacher")
+
+
+@pytest.mark.parametrize("payload", [b"not a checkpoint at all", None])
+def test_foreign_checkpoint_is_a_clear_error(tmp_path, payload):
+    path = tmp_path / "teacher.pt"
+    if payload is None:
+        torch.save({"weight": torch.zeros(2)}, path)  # a torch file, but not ours
+    else:
+        path.write_bytes(payload)
+    with pytest.raises(CheckpointError, match=r"teacher\.pt: not"):
+        load_checkpoint(path, "teacher")
+
+
+def test_wrong_role_and_missing_checkpoint(tmp_path):
+    path = tmp_path / "kd.pt"
+    _checkpoint(path, role="kd")
+    with pytest.raises(CheckpointError, match="holds a 'kd' model, expected 'teacher'"):
+        load_checkpoint(path, "teacher")
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "absent.pt", "teacher")
+
+
+def test_cli_reports_a_bad_checkpoint_in_one_line(tmp_path):
+    """The distill step given a truncated teacher exits 1 with the file named, no traceback."""
+    from mfh.studies.gauss_prepare import prepare
+
+    data_cfg = {"generator": "vary_gamma", "grid": [0], "runs": 1, "n_train": 10, "n_test": 10}
+    prepare("gauss_gamma", 0, data_cfg, tmp_path / "d.npz", tmp_path / "s.csv")
+    teacher = tmp_path / "teacher.pt"
+    teacher.write_bytes(b"\x50\x4b\x03\x04 truncated zip")
+    params = {
+        "seed": 0,
+        "gauss_gamma.student": {"epochs": 1, "lr": 0.1},
+        "gauss_gamma.distill": {
+            "temperature": 1.0,
+            "w_gt": 1.0,
+            "w_kd": 1.0,
+            "kl_reduction": "mean",
+            "t_squared": False,
+        },
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mfh",
+            "distill",
+            "--study",
+            "gauss_gamma",
+            "--params",
+            json.dumps(params),
+            "--data",
+            str(tmp_path / "d.npz"),
+            "--teacher",
+            str(teacher),
+            "--out-ckpt",
+            str(tmp_path / "kd.pt"),
+            "--out-acc",
+            str(tmp_path / "kd.csv"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert f"{teacher}: not a readable checkpoint" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "kd.pt").exists() and not (tmp_path / "kd.csv").exists()
+
+
+def test_atomic_path_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "out" / "table.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed mid-write")
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []
+    with atomic_path(target) as tmp:
+        tmp.write_text("whole")
+    assert target.read_text() == "whole"
+
+
+@pytest.mark.slow
+def test_killed_run_reruns_to_the_same_results(tmp_path, tiny_params):
+    """SIGKILL the whole Snakemake process group while the teachers train; no half-written
+    output is left, and after `snakemake --unlock` a rerun gives byte-identical results."""
+    import os
+    import signal
+    import time
+
+    from conftest import make_workflow_copy, run, tool_env
+
+    tiny_params["gauss_gamma"]["teacher"]["epochs"] = 60000  # a few seconds: time to kill it
+    target = "results/gauss_gamma/runs.csv"
+    killed = make_workflow_copy(tmp_path / "killed", tiny_params)
+    proc = subprocess.Popen(
+        ["snakemake", target, "--cores", "1"],
+        cwd=killed,
+        env=tool_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log = killed / "logs/gauss_gamma/train_teachers.log"
+    deadline = time.monotonic() + 120
+    while not (log.is_file() and "epoch" in log.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, "training never started"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "models/gauss_gamma/teacher.pt").exists()
+    assert not (killed / "results/gauss_gamma/acc/teacher.csv").exists()
+    leftovers = [p.name for p in (killed / "models/gauss_gamma").iterdir()]
+    assert leftovers == [], f"temporary files left behind: {leftovers}"
+
+    run(["snakemake", "--unlock"], killed)
+    run(["snakemake", target, "--cores", "2"], killed)
+    clean = make_workflow_copy(tmp_path / "clean", tiny_params)
+    run(["snakemake", target, "--cores", "1"], clean)
+    for name in ("acc/teacher.csv", "runs.csv", "summary.csv"):
+        path = f"results/gauss_gamma/{name}"
+        assert (killed / path).read_bytes() == (clean / path).read_bytes(), path

@@ -400,6 +400,35 @@ def _check_pair(x_a: torch.Tensor, x_b: torch.Tensor) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def algorithm1(
+    f_a: nn.Module,
+    f_b: nn.Module,
+    x_a: torch.Tensor,
+    x_b: torch.Tensor,
+    y: torch.Tensor,
+    cfg: dict,
+    generator: torch.Generator,
+    name: str = "joint",
+    log_every: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both steps on the input channels of x_a with params `cfg` (epochs, lr, momentum, repeats):
+    joint training, then salience. Returns (raw, min-max normalised), each (M, d_a)."""
+    train_joint(
+        f_a,
+        f_b,
+        x_a,
+        x_b,
+        y,
+        epochs=cfg["epochs"],
+        lr=cfg["lr"],
+        momentum=cfg["momentum"],
+        name=name,
+        log_every=log_every,
+    )
+    raw = channel_salience(f_a, f_b, x_a, x_b, repeats=cfg["repeats"], generator=generator)
+    return raw, minmax(raw)
+
+
 def minmax(s: torch.Tensor) -> torch.Tensor:
     """Min-max normalise each model's salience to [0, 1] along the last dim: (..., K) -> (..., K).
 

@@ -62,6 +62,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.patches import Circle, Patch  # noqa: E402
 
 from mfh.io import atomic_path  # noqa: E402
+from mfh.report.tables import check_table  # noqa: E402
 
 VENN_COLUMNS = [
     "setting",
@@ -148,24 +149,7 @@ def _counts(salience: np.ndarray, threshold: float) -> tuple[int, int, float]:
 
 
 def _read(path: str | os.PathLike, columns: list[str], keys: list[str]) -> pd.DataFrame:
-    frame = pd.read_csv(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; has {list(frame.columns)}")
-    frame = frame[columns]
-    if frame.empty:
-        raise ValueError(f"{path}: no rows")
-    empty = [c for c in columns if frame[c].isna().any()]
-    if empty:
-        raise ValueError(f"{path}: missing values in column(s) {empty}")
-    for key in keys:
-        if not pd.api.types.is_integer_dtype(frame[key]):
-            raise ValueError(f"{path}: column {key!r} must hold integers, has {frame[key].dtype}")
-    duplicated = frame[keys].duplicated()
-    if duplicated.any():
-        first = frame.loc[duplicated, keys].iloc[0].to_dict()
-        raise ValueError(f"{path}: duplicate rows for {first}")
-    return frame
+    return check_table(pd.read_csv(path), columns, keys, path)
 
 
 def estimate_venn(

@@ -24,7 +24,7 @@ from typing import Sequence
 import pandas as pd
 
 from mfh.io import atomic_path
-from mfh.report.tables import t_halfwidth
+from mfh.report.tables import check_table, t_halfwidth
 
 SETTING_COLUMNS = ["setting", "xs1", "xs2", "k", "gamma", "alpha", "beta"]
 RUNS_COLUMNS = [
@@ -86,25 +86,8 @@ def _read(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     """The `columns` of the CSV at `path`, after checking names, values and integer keys."""
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    frame = pd.read_csv(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; has {list(frame.columns)}")
-    frame = frame[list(columns)]
-    if frame.empty:
-        raise ValueError(f"{path}: no rows")
-    empty = [c for c in columns if frame[c].isna().any()]
-    if empty:
-        raise ValueError(f"{path}: missing values in column(s) {empty}")
     keys = [c for c in ("setting", "run") if c in columns]
-    for key in keys:
-        if not pd.api.types.is_integer_dtype(frame[key]):
-            raise ValueError(f"{path}: column {key!r} must hold integers, has {frame[key].dtype}")
-    duplicated = frame[keys].duplicated()
-    if duplicated.any():
-        first = frame.loc[duplicated, keys].iloc[0].to_dict()
-        raise ValueError(f"{path}: duplicate rows for {first}")
-    return frame
+    return check_table(pd.read_csv(path), columns, keys, path)
 
 
 def _values_on_grid(

@@ -10,7 +10,7 @@ run, so it is shared by every setting) and `kd.csv` (setting, run, acc).
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,9 +56,12 @@ def t_halfwidth(std: np.ndarray | float, n: np.ndarray | int, confidence: float)
     return stdtrit(dof, (1.0 + confidence) / 2.0) * np.asarray(std, dtype=float) / np.sqrt(n)
 
 
-def _check(frame: pd.DataFrame, role: str, source: str) -> pd.DataFrame:
-    """The required columns of one input, in order, after checking names, values and keys."""
-    columns = _REQUIRED[role]
+def check_table(
+    frame: pd.DataFrame, columns: Sequence[str], keys: Sequence[str], source
+) -> pd.DataFrame:
+    """`frame`'s `columns`, in order, after checking that they exist and hold values, that the
+    `keys` are integers and that no key repeats; errors name `source` (the file)."""
+    columns, keys = list(columns), list(keys)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{source}: missing column(s) {missing}; has {list(frame.columns)}")
@@ -68,7 +71,6 @@ def _check(frame: pd.DataFrame, role: str, source: str) -> pd.DataFrame:
     empty = [c for c in columns if frame[c].isna().any()]
     if empty:
         raise ValueError(f"{source}: missing values in column(s) {empty}")
-    keys = [c for c in ("setting", "run") if c in columns]
     for key in keys:
         if not pd.api.types.is_integer_dtype(frame[key]):
             raise ValueError(f"{source}: column {key!r} must hold integers, has {frame[key].dtype}")
@@ -77,6 +79,12 @@ def _check(frame: pd.DataFrame, role: str, source: str) -> pd.DataFrame:
         first = frame.loc[duplicated, keys].iloc[0].to_dict()
         raise ValueError(f"{source}: duplicate rows for {first}")
     return frame
+
+
+def _check(frame: pd.DataFrame, role: str, source: str) -> pd.DataFrame:
+    """The required columns of one input, in order, after checking names, values and keys."""
+    columns = _REQUIRED[role]
+    return check_table(frame, columns, [c for c in ("setting", "run") if c in columns], source)
 
 
 def build_runs(

@@ -132,27 +132,21 @@ def salience(
     f_a = init_ensemble(study, seed, "joint_a_init", S, R, width)
     f_b = init_ensemble(study, seed, "joint_b_init", S, R, data.xb_train.shape[-1])
     x_a, x_b = as_features(data.xa_train), as_features(data.xb_train, S)
-    epochs = salience_cfg["epochs"]
-    alg1.train_joint(
+    rng = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
+    raw, norm = alg1.algorithm1(
         f_a,
         f_b,
         x_a,
         x_b,
         as_labels(data.y_train, S),
-        epochs=epochs,
-        lr=salience_cfg["lr"],
-        momentum=salience_cfg["momentum"],
+        salience_cfg,
+        rng,
         name=f"{study} joint nets",
-        log_every=log_every(epochs),
-    )
-    generator_ = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
-    raw = alg1.channel_salience(
-        f_a, f_b, x_a, x_b, repeats=salience_cfg["repeats"], generator=generator_
-    )  # (S * R, width)
+        log_every=log_every(salience_cfg["epochs"]),
+    )  # (S * R, width) each
     roles = [a_channel_roles(generator, int(v), width) for v in data.grid]
-    shared = np.stack([r[0] for r in roles])
+    shared = np.stack([r[0] for r in roles])  # (S, width)
     decisive = np.stack([r[1] for r in roles])
-    norm = alg1.minmax(raw)
     write_salience(out_csv, norm, raw, shared, decisive)
     log.info("%s: salience of %d channels for %d models", study, width, S * R)
     return norm

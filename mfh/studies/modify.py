@@ -86,24 +86,18 @@ def salience(study, seed, data_path, salience_cfg, out_csv) -> torch.Tensor:
     f_a = init_ensemble(study, seed, "joint_a_init", S, R, width)
     f_b = init_ensemble(study, seed, "joint_b_init", S, R, a["x_b_a"].shape[-1])
     x_a, x_b, y = as_features(a["x_a_a"]), as_features(a["x_b_a"]), as_labels(a["y_a"])
-    epochs = salience_cfg["epochs"]
-    alg1.train_joint(
+    rng = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
+    raw, norm = alg1.algorithm1(
         f_a,
         f_b,
         x_a,
         x_b,
         y,
-        epochs=epochs,
-        lr=salience_cfg["lr"],
-        momentum=salience_cfg["momentum"],
+        salience_cfg,
+        rng,
         name=f"{study} joint nets",
-        log_every=log_every(epochs),
-    )
-    generator = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
-    raw = alg1.channel_salience(
-        f_a, f_b, x_a, x_b, repeats=salience_cfg["repeats"], generator=generator
-    )  # (S * R, width)
-    norm = alg1.minmax(raw)
+        log_every=log_every(salience_cfg["epochs"]),
+    )  # (S * R, width) each
     channels = np.arange(width)
     shared = np.stack([channels < xs2 for _, xs2 in data.grid])  # (S, width)
     decisive = np.stack([channels < xs1 + xs2 for xs1, xs2 in data.grid])

@@ -24,7 +24,7 @@ from typing import Sequence
 import pandas as pd
 
 from mfh.io import atomic_path
-from mfh.report.tables import check_table, t_halfwidth
+from mfh.report.tables import check_table, on_grid, t_halfwidth
 
 SETTING_COLUMNS = ["setting", "xs1", "xs2", "k", "gamma", "alpha", "beta"]
 RUNS_COLUMNS = [
@@ -90,20 +90,11 @@ def _read(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     return check_table(pd.read_csv(path), columns, keys, path)
 
 
-def _values_on_grid(
-    path: Path, column: str, grid: pd.MultiIndex, settings: set[int], settings_path: Path
-) -> pd.Series:
+def _values_on_grid(path: Path, column: str, grid: pd.MultiIndex, settings_path: Path) -> pd.Series:
     """`column` of the (setting, run) file at `path`, one value per entry of `grid` (in order)."""
     indexed = _read(path, ["setting", "run", column]).set_index(["setting", "run"])[column]
-    unknown = sorted(set(indexed.index.get_level_values("setting")) - settings)
-    if unknown:
-        raise ValueError(f"{path}: setting(s) {unknown} not in {settings_path}")
-    lacking = grid.difference(indexed.index)
-    if len(lacking):
-        pairs = [f"(setting {s}, run {r})" for s, r in lacking[:5]]
-        more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
-        raise ValueError(f"{path}: missing {', '.join(pairs)}{more}")
-    return pd.Series(indexed.reindex(grid).to_numpy(dtype=float), index=grid, name=column)
+    values = on_grid(indexed, grid, path, settings_path).to_numpy(dtype=float)
+    return pd.Series(values, index=grid, name=column)
 
 
 def build_modify_runs(results_dir: str | os.PathLike, modes: Sequence[str]) -> pd.DataFrame:
@@ -119,7 +110,6 @@ def build_modify_runs(results_dir: str | os.PathLike, modes: Sequence[str]) -> p
     root = Path(results_dir)
     settings_path = root / "settings.csv"
     settings = _read(settings_path, SETTING_COLUMNS).sort_values("setting", ignore_index=True)
-    setting_ids = set(settings["setting"])
 
     paths = {name: root / pattern for name, (pattern, _) in _SHARED_INPUTS.items()}
     paths |= {
@@ -135,7 +125,7 @@ def build_modify_runs(results_dir: str | os.PathLike, modes: Sequence[str]) -> p
     )
 
     def values(key: str | tuple[str, str], column: str) -> pd.Series:
-        return _values_on_grid(paths[key], column, grid, setting_ids, settings_path)
+        return _values_on_grid(paths[key], column, grid, settings_path)
 
     shared = {name: values(name, column) for name, (_, column) in _SHARED_INPUTS.items()}
     blocks = []

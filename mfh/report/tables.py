@@ -87,6 +87,21 @@ def _check(frame: pd.DataFrame, role: str, source: str) -> pd.DataFrame:
     return check_table(frame, columns, [c for c in ("setting", "run") if c in columns], source)
 
 
+def on_grid(indexed: pd.Series, grid: pd.MultiIndex, source, settings_source) -> pd.Series:
+    """`indexed` (by setting, run) reordered to `grid`, after checking that it names no setting
+    outside the grid and misses no (setting, run) of it; errors name `source`."""
+    settings = set(grid.get_level_values("setting"))
+    unknown = sorted(set(indexed.index.get_level_values("setting")) - settings)
+    if unknown:
+        raise ValueError(f"{source}: setting(s) {unknown} not in {settings_source}")
+    lacking = grid.difference(indexed.index)
+    if len(lacking):
+        pairs = [f"(setting {s}, run {r})" for s, r in lacking[:5]]
+        more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
+        raise ValueError(f"{source}: missing {', '.join(pairs)}{more}")
+    return indexed.reindex(grid)
+
+
 def build_runs(
     settings: pd.DataFrame,
     teacher: pd.DataFrame,
@@ -117,15 +132,7 @@ def build_runs(
     accs = {}
     for role, frame in (("teacher", teacher), ("kd", kd)):
         indexed = frame.set_index(["setting", "run"])["acc"]
-        unknown = sorted(set(indexed.index.get_level_values("setting")) - set(settings["setting"]))
-        if unknown:
-            raise ValueError(f"{names[role]}: setting(s) {unknown} not in {names['settings']}")
-        lacking = grid.difference(indexed.index)
-        if len(lacking):
-            pairs = [f"(setting {s}, run {r})" for s, r in lacking[:5]]
-            more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
-            raise ValueError(f"{names[role]}: missing {', '.join(pairs)}{more}")
-        accs[f"{role}_acc"] = indexed.reindex(grid).to_numpy()
+        accs[f"{role}_acc"] = on_grid(indexed, grid, names[role], names["settings"]).to_numpy()
 
     runs = grid.to_frame(index=False).assign(**accs)
     runs["nokd_acc"] = runs["run"].map(nokd.set_index("run")["acc"])

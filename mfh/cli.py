@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from mfh.errors import CheckpointError
+from mfh.errors import CheckpointError, DeviceError
 
 log = logging.getLogger("mfh")
+ENV_HELP = "output JSON: torch version, device and threads that computed the metrics"
 
 
 def _sections(text: str) -> dict:
@@ -44,10 +45,12 @@ def _setup_logging(path: str | None) -> None:
     )
 
 
-def _torch_threads(threads: int) -> None:
-    import torch
+def _compute_on(a: argparse.Namespace) -> None:
+    """For a step that trains: select the device (params `device`) and the CPU thread count."""
+    from mfh.device import configure
 
-    torch.set_num_threads(threads)
+    device = configure(_sections(a.params)["device"], a.threads)
+    log.info("computing on %s with %d CPU thread(s)", device, a.threads)
 
 
 def cmd_prepare(a: argparse.Namespace) -> None:
@@ -58,7 +61,7 @@ def cmd_prepare(a: argparse.Namespace) -> None:
 
 
 def cmd_teacher(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import gauss
 
     p = _sections(a.params)
@@ -66,7 +69,7 @@ def cmd_teacher(a: argparse.Namespace) -> None:
 
 
 def cmd_baseline(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import gauss
 
     p = _sections(a.params)
@@ -74,7 +77,7 @@ def cmd_baseline(a: argparse.Namespace) -> None:
 
 
 def cmd_distill(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import gauss
 
     p = _sections(a.params)
@@ -84,7 +87,7 @@ def cmd_distill(a: argparse.Namespace) -> None:
 
 
 def cmd_salience(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import gauss
 
     p = _sections(a.params)
@@ -131,7 +134,7 @@ def cmd_modify_prepare(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_teacher(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import modify
 
     p = _sections(a.params)
@@ -139,7 +142,7 @@ def cmd_modify_teacher(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_salience(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import modify
 
     p = _sections(a.params)
@@ -147,7 +150,7 @@ def cmd_modify_salience(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_baseline(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import modify
 
     p = _sections(a.params)
@@ -155,7 +158,7 @@ def cmd_modify_baseline(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_distill_regular(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import modify
 
     p = _sections(a.params)
@@ -173,7 +176,7 @@ def cmd_modify_distill_regular(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_retrain(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import modify
 
     p = _sections(a.params)
@@ -191,7 +194,7 @@ def cmd_modify_retrain(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_distill(a: argparse.Namespace) -> None:
-    _torch_threads(a.threads)
+    _compute_on(a)
     from mfh.studies import modify
 
     p = _sections(a.params)
@@ -252,6 +255,7 @@ def _add_modify_steps(step) -> None:
             p.add_argument(f"--{option}", required=True)
         for output in outputs:
             p.add_argument(f"--out-{output}", required=True)
+        p.add_argument("--out-env", required=True, help=ENV_HELP)
         p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
         return p
 
@@ -322,11 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--teacher", required=True, help="teacher checkpoint")
         p.add_argument("--out-ckpt", required=True, help="output checkpoint (.pt)")
         p.add_argument("--out-acc", required=True, help="output CSV of test accuracies")
+        p.add_argument("--out-env", required=True, help=ENV_HELP)
         p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 
     p = step("salience", cmd_salience, "Algorithm 1 on a study's teacher modality (x_a)")
     p.add_argument("--data", required=True, help="the study's .npz from `prepare`")
     p.add_argument("--out-csv", required=True, help="output salience.csv")
+    p.add_argument("--out-env", required=True, help=ENV_HELP)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 
     p = step("collect", cmd_collect, "join accuracies into runs.csv and summary.csv")
@@ -350,7 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     log.info("mfh %s --study %s", args.step, args.study)
     try:
         args.func(args)
-    except (CheckpointError, FileNotFoundError) as error:
+        if getattr(args, "out_env", None):  # how the metrics were computed, next to them
+            from mfh.device import write_environment
+
+            write_environment(args.out_env)
+    except (CheckpointError, DeviceError, FileNotFoundError) as error:
         # a bad or missing input: say which and what to do, without a traceback from torch
         log.error("mfh %s failed: %s", args.step, error)
         return 1

@@ -4,3 +4,11 @@ that importing them costs nothing)."""
 
 class CheckpointError(RuntimeError):
     """A checkpoint file is missing, unreadable, foreign or of the wrong role."""
+
+
+class DeviceError(RuntimeError):
+    """The device asked for in params.yaml (`device: cuda`) cannot be used on this machine."""
+
+
+class DataError(Exception):
+    """Raw data is missing, corrupt or does not match its pinned checksums, or cannot be prepared."""

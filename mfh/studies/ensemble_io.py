@@ -1,5 +1,9 @@
 """Helpers shared by the study steps: the ensemble layout of stored arrays, seeded ensembles,
-accuracy CSVs and ensemble checkpoints."""
+accuracy CSVs and ensemble checkpoints.
+
+Tensors and models are made here, on the device that `mfh.device.configure` selected for the
+step (cpu unless params.yaml says otherwise); what is written to disk comes back to the CPU.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import numpy as np
 import torch
 
 from mfh.checkpoint import load_checkpoint, save_checkpoint
+from mfh.device import current as current_device
 from mfh.io import write_text_atomic
 from mfh.models.linear import LinearEnsemble
 from mfh.seeding import torch_seed
@@ -43,14 +48,16 @@ def as_features(x: np.ndarray, settings: int = 1) -> torch.Tensor:
     if x.ndim == 3:
         x = np.broadcast_to(x, (settings, *x.shape))
     x = x.reshape(-1, *x.shape[2:])  # (S * R, N, d)
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).to(current_device())
 
 
 def as_labels(y: np.ndarray, settings: int = 1) -> torch.Tensor:
     """(R, N) -> (S * R, N): the run's labels for every setting; (S, R, N) -> (S * R, N)."""
     if y.ndim == 3:
-        return torch.from_numpy(np.ascontiguousarray(y.reshape(-1, y.shape[-1])))
-    return torch.from_numpy(np.array(np.broadcast_to(y, (settings, *y.shape)))).flatten(0, 1)
+        y = y.reshape(-1, y.shape[-1])
+    else:
+        y = np.broadcast_to(y, (settings, *y.shape)).reshape(-1, y.shape[-1])
+    return torch.from_numpy(np.ascontiguousarray(y)).to(current_device())
 
 
 def init_ensemble(
@@ -65,7 +72,7 @@ def init_ensemble(
     """S x R linear models; model (s, r) is seeded by (seed, study, role, r) only, so every
     setting of a run starts from the same weights (paired design). `fan_in`: see LinearEnsemble."""
     seeds = [torch_seed(seed, study, role, r) for _ in range(settings) for r in range(runs)]
-    return LinearEnsemble(seeds, width, N_CLASSES, fan_in=fan_in)
+    return LinearEnsemble(seeds, width, N_CLASSES, fan_in=fan_in).to(current_device())
 
 
 def save_ensemble(
@@ -94,7 +101,7 @@ def load_ensemble(path, role: str) -> LinearEnsemble:
     model = LinearEnsemble([0] * spec["n_models"], spec["in_features"], spec["out_features"])
     model.load_state_dict(ckpt["state_dict"])
     model.requires_grad_(False)
-    return model
+    return model.to(current_device())
 
 
 def write_salience(path, norm, raw, shared: np.ndarray, decisive: np.ndarray) -> None:
@@ -105,12 +112,13 @@ def write_salience(path, norm, raw, shared: np.ndarray, decisive: np.ndarray) ->
     """
     S, K = shared.shape
     R = norm.shape[0] // S
+    norm, raw = norm.cpu().tolist(), raw.cpu().tolist()  # Python floats, as Tensor.item() gives
     rows = ["setting,run,channel,salience,raw,shared,decisive"]
     for m in range(S * R):
         s, r = divmod(m, R)
         for k in range(K):
             rows.append(
-                f"{s},{r},{k},{norm[m, k]:.6f},{raw[m, k]:.6g},"
+                f"{s},{r},{k},{norm[m][k]:.6f},{raw[m][k]:.6g},"
                 f"{int(shared[s, k])},{int(decisive[s, k])}"
             )
     write_text_atomic(path, "\n".join(rows) + "\n")

@@ -27,6 +27,7 @@ import torch
 
 from mfh import salience as alg1
 from mfh.data.modify import ModifyData
+from mfh.device import current as current_device
 from mfh.io import write_text_atomic
 from mfh.kd import KDConfig
 from mfh.seeding import numpy_rng, torch_seed
@@ -207,6 +208,7 @@ def retrain_teachers(
     fan_in = mask.sum(axis=-1).reshape(-1).tolist()
     model = init_ensemble(study, seed, f"mod_teacher_init", S, R, width, fan_in=fan_in)
     keep = torch.from_numpy(mask.reshape(S * R, width, 1).astype(np.float32))  # (M, width, 1)
+    keep = keep.to(current_device())
     _train(
         model,
         as_features(a["x_a_b"]) * keep,
@@ -252,6 +254,7 @@ def distill_modified(
     a = data.arrays
     S, R, width = _shape(data)
     keep = torch.from_numpy(read_kept(kept_csv, S, R, width).reshape(S * R, width, 1)).float()
+    keep = keep.to(current_device())  # (M, width, 1)
     teacher = load_ensemble(teacher_ckpt, "mod_teacher")
     with torch.no_grad():
         teacher_logits = teacher(as_features(a["x_a_b"]) * keep)  # (S * R, C, n_train)

@@ -4,6 +4,7 @@ rule train_baselines:
     output:
         ckpt="models/{study}/nokd.pt",
         acc="results/{study}/acc/nokd.csv",
+        env="results/{study}/acc/nokd.env.json",
     log:
         "logs/{study}/train_baselines.log",
     benchmark:
@@ -12,8 +13,8 @@ rule train_baselines:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "{study}.student"),
+        sections=params_json("seed", "device", "{study}.student"),
     shell:
         "python -m mfh baseline --study {wildcards.study} --params {params.sections}"
         " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
-        " --threads {threads} --log {log}"
+        " --out-env {output.env} --threads {threads} --log {log}"

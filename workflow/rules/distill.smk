@@ -5,6 +5,7 @@ rule distill:
     output:
         ckpt="models/{study}/kd.pt",
         acc="results/{study}/acc/kd.csv",
+        env="results/{study}/acc/kd.env.json",
     log:
         "logs/{study}/distill.log",
     benchmark:
@@ -13,9 +14,9 @@ rule distill:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "{study}.student", "{study}.distill"),
+        sections=params_json("seed", "device", "{study}.student", "{study}.distill"),
     shell:
         "python -m mfh distill --study {wildcards.study} --params {params.sections}"
         " --data {input.data} --teacher {input.teacher}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc}"
-        " --threads {threads} --log {log}"
+        " --out-env {output.env} --threads {threads} --log {log}"

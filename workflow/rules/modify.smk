@@ -29,6 +29,7 @@ rule modify_teachers:
     output:
         ckpt=f"{MODIFY_MODELS}/teacher.pt",
         acc=f"{MODIFY}/acc/teacher.csv",
+        env=f"{MODIFY}/acc/teacher.env.json",
     log:
         "logs/gauss_modify/modify_teachers.log",
     benchmark:
@@ -38,11 +39,11 @@ rule modify_teachers:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "gauss_modify.teacher"),
+        sections=params_json("seed", "device", "gauss_modify.teacher"),
     shell:
         "python -m mfh modify-teacher --study gauss_modify --params {params.sections}"
         " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
-        " --threads {threads} --log {log}"
+        " --out-env {output.env} --threads {threads} --log {log}"
 
 
 rule modify_salience:
@@ -50,6 +51,7 @@ rule modify_salience:
         data=rules.modify_prepare.output.data,
     output:
         csv=f"{MODIFY}/salience.csv",
+        env=f"{MODIFY}/salience.env.json",
     log:
         "logs/gauss_modify/modify_salience.log",
     benchmark:
@@ -59,10 +61,11 @@ rule modify_salience:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "gauss_modify.salience"),
+        sections=params_json("seed", "device", "gauss_modify.salience"),
     shell:
         "python -m mfh modify-salience --study gauss_modify --params {params.sections}"
-        " --data {input.data} --out-csv {output.csv} --threads {threads} --log {log}"
+        " --data {input.data} --out-csv {output.csv} --out-env {output.env}"
+        " --threads {threads} --log {log}"
 
 
 rule modify_baselines:
@@ -71,6 +74,7 @@ rule modify_baselines:
     output:
         ckpt=f"{MODIFY_MODELS}/nokd.pt",
         acc=f"{MODIFY}/acc/nokd.csv",
+        env=f"{MODIFY}/acc/nokd.env.json",
     log:
         "logs/gauss_modify/modify_baselines.log",
     benchmark:
@@ -79,11 +83,11 @@ rule modify_baselines:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "gauss_modify.student"),
+        sections=params_json("seed", "device", "gauss_modify.student"),
     shell:
         "python -m mfh modify-baseline --study gauss_modify --params {params.sections}"
         " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
-        " --threads {threads} --log {log}"
+        " --out-env {output.env} --threads {threads} --log {log}"
 
 
 rule modify_distill_regular:
@@ -93,6 +97,7 @@ rule modify_distill_regular:
     output:
         ckpt=f"{MODIFY_MODELS}/regular_kd.pt",
         acc=f"{MODIFY}/acc/regular_kd.csv",
+        env=f"{MODIFY}/acc/regular_kd.env.json",
     log:
         "logs/gauss_modify/modify_distill_regular.log",
     benchmark:
@@ -103,6 +108,7 @@ rule modify_distill_regular:
     params:
         sections=params_json(
             "seed",
+            "device",
             "gauss_modify.student",
             "gauss_modify.distill",
             "gauss_modify.legacy_swap_bug",
@@ -110,7 +116,8 @@ rule modify_distill_regular:
     shell:
         "python -m mfh modify-distill-regular --study gauss_modify --params {params.sections}"
         " --data {input.data} --teacher {input.teacher}"
-        " --out-ckpt {output.ckpt} --out-acc {output.acc} --threads {threads} --log {log}"
+        " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
+        " --threads {threads} --log {log}"
 
 
 rule modify_retrain:
@@ -120,6 +127,7 @@ rule modify_retrain:
     output:
         ckpt=f"{MODIFY_MODELS}/teacher_{{mode}}.pt",
         acc=f"{MODIFY}/acc/teacher_{{mode}}.csv",
+        env=f"{MODIFY}/acc/teacher_{{mode}}.env.json",
         kept=f"{MODIFY}/kept_{{mode}}.csv",
     log:
         "logs/gauss_modify/modify_retrain_{mode}.log",
@@ -129,12 +137,12 @@ rule modify_retrain:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "gauss_modify.teacher"),
+        sections=params_json("seed", "device", "gauss_modify.teacher"),
     shell:
         "python -m mfh modify-retrain --study gauss_modify --params {params.sections}"
         " --mode {wildcards.mode} --data {input.data} --salience {input.salience}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-kept {output.kept}"
-        " --threads {threads} --log {log}"
+        " --out-env {output.env} --threads {threads} --log {log}"
 
 
 rule modify_distill:
@@ -145,6 +153,7 @@ rule modify_distill:
     output:
         ckpt=f"{MODIFY_MODELS}/kd_{{mode}}.pt",
         acc=f"{MODIFY}/acc/kd_{{mode}}.csv",
+        env=f"{MODIFY}/acc/kd_{{mode}}.env.json",
     log:
         "logs/gauss_modify/modify_distill_{mode}.log",
     benchmark:
@@ -153,12 +162,12 @@ rule modify_distill:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "gauss_modify.student", "gauss_modify.distill"),
+        sections=params_json("seed", "device", "gauss_modify.student", "gauss_modify.distill"),
     shell:
         "python -m mfh modify-distill --study gauss_modify --params {params.sections}"
         " --mode {wildcards.mode} --data {input.data} --teacher {input.teacher}"
         " --kept {input.kept} --out-ckpt {output.ckpt} --out-acc {output.acc}"
-        " --threads {threads} --log {log}"
+        " --out-env {output.env} --threads {threads} --log {log}"
 
 
 rule modify_collect:

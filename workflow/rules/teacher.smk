@@ -4,6 +4,7 @@ rule train_teachers:
     output:
         ckpt="models/{study}/teacher.pt",
         acc="results/{study}/acc/teacher.csv",
+        env="results/{study}/acc/teacher.env.json",
     log:
         "logs/{study}/train_teachers.log",
     benchmark:
@@ -13,8 +14,8 @@ rule train_teachers:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "{study}.teacher"),
+        sections=params_json("seed", "device", "{study}.teacher"),
     shell:
         "python -m mfh teacher --study {wildcards.study} --params {params.sections}"
         " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
-        " --threads {threads} --log {log}"
+        " --out-env {output.env} --threads {threads} --log {log}"

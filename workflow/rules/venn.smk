@@ -7,6 +7,7 @@ rule salience:
         data=rules.prepare_data.output.data,
     output:
         csv="results/{study}/salience.csv",
+        env="results/{study}/salience.env.json",
     log:
         "logs/{study}/salience.log",
     benchmark:
@@ -15,10 +16,11 @@ rule salience:
         ENV
     threads: 1
     params:
-        sections=params_json("seed", "{study}.data.generator", "{study}.salience"),
+        sections=params_json("seed", "device", "{study}.data.generator", "{study}.salience"),
     shell:
         "python -m mfh salience --study {wildcards.study} --params {params.sections}"
-        " --data {input.data} --out-csv {output.csv} --threads {threads} --log {log}"
+        " --data {input.data} --out-csv {output.csv} --out-env {output.env}"
+        " --threads {threads} --log {log}"
 
 
 rule venn:

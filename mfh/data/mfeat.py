@@ -1,0 +1,134 @@
+"""UCI Multiple Features (mfeat): six feature views of the same 2000 handwritten digits.
+
+Views (raw_dir/mfeat/mfeat-{view}.csv, header row, last column = label, row i = the same digit in
+every view): fou 76, fac 216, kar 64, pix 240, zer 47, mor 6 features.
+
+Settings (`cfg`; missing keys take DEFAULTS): n_train, n_val, n_test: rows per split, at most 2000
+together (default 1200 / 300 / 500, all rows).
+
+Split (stratified, mfh.seeding.numpy_rng(seed, "mfeat", "split")): the rows of each class are
+shuffled, then the classes are interleaved in proportion (row j of a class with m rows gets the
+key (j + 0.5) / m; equal keys go by class); the first n_train rows of that order are train, the
+next n_val val, the next n_test test. So every split holds each class in proportion, to within a
+row or two (exactly, when the sizes allow it); rows stay in this order.
+
+Each view is standardised with the mean and std of its train rows (a feature with std 0 is only
+centred). Output keys (mfh.data.real): {view}_{split} float32 (N, d_view), y_{split} int64 (N,),
+meta.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mfh.data import raw
+from mfh.data.real import FORMAT_VERSION, SPLITS, save_prepared
+from mfh.errors import DataError
+from mfh.seeding import numpy_rng
+
+log = logging.getLogger(__name__)
+
+STUDY = "mfeat"
+VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}  # view -> features
+ROWS = 2000
+DEFAULTS = {"n_train": 1200, "n_val": 300, "n_test": 500}
+
+
+def read_view(path: Path, features: int) -> tuple[np.ndarray, np.ndarray]:
+    """One view's CSV -> features (ROWS, features) float64 and labels (ROWS,) int64."""
+    try:
+        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)  # (ROWS, features + 1)
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: not a readable mfeat CSV ({e})") from e
+    if table.shape != (ROWS, features + 1):
+        raise DataError(
+            f"{path}: {table.shape[0]} rows x {table.shape[1]} columns, expected {ROWS} x "
+            f"{features + 1} ({features} features and the label)"
+        )
+    if not np.isfinite(table).all():
+        raise DataError(f"{path}: holds non-finite values")
+    labels = table[:, -1]
+    if not np.isin(labels, np.arange(10)).all():
+        raise DataError(f"{path}: the last column holds values other than the labels 0-9")
+    return table[:, :-1], labels.astype(np.int64)
+
+
+def read_views(raw_dir: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every view (view -> (ROWS, d_view) float64) and the labels (ROWS,) they all agree on."""
+    views, labels = {}, None
+    for view, features in VIEWS.items():
+        path = Path(raw_dir) / f"mfeat/mfeat-{view}.csv"
+        views[view], y = read_view(path, features)
+        if labels is not None and not np.array_equal(y, labels):
+            row = int(np.flatnonzero(y != labels)[0])
+            raise DataError(
+                f"{path}: row {row} is labelled {y[row]}, but {labels[row]} in mfeat-fou.csv; "
+                f"the views must list the same digits in the same order"
+            )
+        labels = y
+    return views, labels
+
+
+def resolve(cfg: dict) -> dict:
+    unknown = set(cfg) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown mfeat settings {sorted(unknown)}; known: {list(DEFAULTS)}")
+    settings = {**DEFAULTS, **cfg}
+    if settings["n_train"] < 1 or settings["n_val"] < 0 or settings["n_test"] < 1:
+        raise ValueError("mfeat needs n_train >= 1, n_val >= 0, n_test >= 1")
+    return settings
+
+
+def stratified_split(labels: np.ndarray, settings: dict, seed: int) -> dict[str, np.ndarray]:
+    """Row indices of each split (see the module docstring)."""
+    sizes = [settings[f"n_{s}"] for s in SPLITS]
+    if sum(sizes) > len(labels):
+        raise DataError(f"mfeat asks for {sum(sizes)} rows in all; it holds {len(labels)}")
+    rng = numpy_rng(seed, STUDY, "split")
+    rows, keys = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))  # (m,)
+        rows.append(members)
+        keys.append((np.arange(len(members)) + 0.5) / len(members))
+    rows, keys = np.concatenate(rows), np.concatenate(keys)
+    order = rows[np.argsort(keys, kind="stable")]  # classes were appended in label order
+    bounds = np.cumsum([0, *sizes])
+    return {s: order[bounds[i] : bounds[i + 1]] for i, s in enumerate(SPLITS)}
+
+
+def build(
+    views: dict[str, np.ndarray], labels: np.ndarray, cfg: dict, seed: int
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and meta of mfeat from checked views and labels."""
+    settings = resolve(cfg)
+    split = stratified_split(labels, settings, seed)
+    arrays = {f"y_{s}": labels[rows] for s, rows in split.items()}
+    for view, x in views.items():
+        train = x[split["train"]]
+        mean, std = train.mean(axis=0), train.std(axis=0)  # (d_view,)
+        std[std == 0] = 1.0
+        for s, rows in split.items():
+            arrays[f"{view}_{s}"] = ((x[rows] - mean) / std).astype(np.float32)
+    meta = {
+        "dataset": STUDY,
+        "format": FORMAT_VERSION,
+        "modalities": list(VIEWS),
+        "n_classes": 10,
+        "seed": seed,
+        "settings": settings,
+    }
+    return arrays, meta
+
+
+def prepare(raw_dir: str | os.PathLike, out_path: str | os.PathLike, cfg: dict, seed: int) -> None:
+    """Verify the raw mfeat CSVs, split and standardise them, write `out_path` atomically."""
+    raw.verify(raw_dir, STUDY)
+    views, labels = read_views(Path(raw_dir))
+    arrays, meta = build(views, labels, cfg, seed)
+    meta["inputs"] = {part: raw.manifest_digest(part) for part in raw.DATASETS[STUDY]}
+    save_prepared(out_path, arrays, meta)
+    log.info("mfeat: wrote %s", out_path)

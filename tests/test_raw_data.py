@@ -57,7 +57,7 @@ def test_verify_names_a_missing_file_and_what_to_do(tmp_path):
     message = str(error.value)
     assert "mfeat-pix.csv is missing" in message
     assert raw.file_pins("mfeat")["mfeat/mfeat-pix.csv"] in message
-    assert "snakemake download_mfeat" in message and "paths.raw" in message
+    assert "snakemake data/prepared/mfeat/raw.json" in message and "paths.raw" in message
     assert "delete the bad file" in message
 
 
@@ -71,7 +71,7 @@ def test_verify_names_a_corrupt_file_with_both_checksums(tmp_path):
     assert "mfeat-kar.csv" in message
     assert raw.file_pins("mfeat")["mfeat/mfeat-kar.csv"] in message
     assert hashlib.sha256(target.read_bytes()).hexdigest() in message
-    assert "snakemake download_mfeat" in message
+    assert "snakemake data/prepared/mfeat/raw.json" in message
 
 
 def test_verify_counts_further_bad_files(tmp_path):

@@ -198,10 +198,10 @@ def verify(raw_dir: str | os.PathLike, dataset: str) -> list[Path]:
         if found:
             more = f" (and {len(found) - 1} more bad files of {part})" if len(found) > 1 else ""
             raise DataError(
-                f"raw data for {dataset}: {found[0]}{more}. To fix: run `snakemake "
-                f"download_{dataset}` (fetches the official files; replaces missing and corrupt "
-                f"ones), or delete the bad file and run it again, or set `paths.raw` in "
-                f"params.yaml to a folder that holds verified copies."
+                f"raw data for {dataset}: {found[0]}{more}. To fix: with `paths.download: true` "
+                f"in params.yaml, run `snakemake data/prepared/{dataset}/raw.json --cores 1` "
+                f"(the download rule: fetches the official files, replaces missing and corrupt "
+                f"ones), or set `paths.raw` to a folder that holds verified copies."
             )
         files += _files(raw_dir, part)
     return files

@@ -72,3 +72,19 @@ def all_outputs():
         )
         + modify
     )
+
+
+def real_outputs():
+    """What `snakemake real` builds: the tables and figures of every real-data study."""
+    return expand(
+        [
+            "results/{dataset}/failure_case.csv",
+            "results/{dataset}/failure_case_summary.csv",
+            "results/{dataset}/mfh_modes.csv",
+            "results/{dataset}/mfh_modes_summary.csv",
+            "results/{dataset}/mfh_modes.png",
+            "results/{dataset}/salience.png",
+            "results/{dataset}/failure_case.png",
+        ],
+        dataset=config["real_studies"],
+    )

@@ -1,0 +1,212 @@
+"""Command-line steps of the real-data studies (`python -m mfh real-<step> ...`), added to the
+parser of `mfh.cli`. The dataset (avmnist, mfeat) is passed as `--study`; `--params` holds the
+dataset's params sections (e.g. "avmnist.train" arrives as `train`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+log = logging.getLogger("mfh")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    """"audio-image" -> ("audio", "image"): teacher modality, student modality."""
+    a, sep, b = text.partition("-")
+    if not (sep and a and b):
+        raise argparse.ArgumentTypeError(f"a pair is TEACHER-STUDENT, got {text!r}")
+    return a, b
+
+
+def cmd_download(a, p) -> None:
+    from mfh.data import raw
+    from mfh.io import write_text_atomic
+
+    paths = p["paths"]
+    if paths["download"]:
+        files = raw.download(a.study, paths["raw"])
+    else:
+        files = raw.verify(paths["raw"], a.study)
+    record = {
+        "dataset": a.study,
+        "files": len(files),
+        "manifests": {part: raw.manifest_digest(part) for part in raw.DATASETS[a.study]},
+    }
+    write_text_atomic(a.out_json, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    log.info("%s: %d raw files verified under %s", a.study, len(files), paths["raw"])
+
+
+def cmd_prepare(a, p) -> None:
+    from importlib import import_module
+
+    builder = import_module(f"mfh.data.{a.study}")
+    builder.prepare(p["raw"], a.out_data, p["data"], p["seed"])  # "paths.raw" arrives as raw
+
+
+def cmd_unimodal(a, p) -> None:
+    from mfh.studies import real
+
+    real.train_unimodal(a.study, p["seed"], p, a.data, a.modality, a.out_ckpt, a.out_acc)
+
+
+def cmd_fusion(a, p) -> None:
+    from mfh.studies import real
+
+    modalities = a.modalities.split("+")
+    real.train_fusion(a.study, p["seed"], p, a.data, modalities, a.out_ckpt, a.out_acc)
+
+
+def cmd_distill(a, p) -> None:
+    from mfh.studies import real
+
+    t, s = a.pair
+    teacher_modalities = [t] if a.teacher_kind == "unimodal" else sorted((t, s))
+    role = "unimodal" if a.teacher_kind == "unimodal" else "fusion"
+    real.distill(
+        a.study, p["seed"], p, a.data, a.teacher, role, teacher_modalities, s, a.out_ckpt, a.out_acc
+    )
+
+
+def cmd_salience(a, p) -> None:
+    from mfh.studies import real
+
+    t, s = a.pair
+    real.salience(a.study, p["seed"], p, a.data, a.teacher, t, s, a.out_csv)
+
+
+def cmd_modes(a, p) -> None:
+    from mfh.studies import real
+
+    t, s = a.pair
+    real.distill_modes(
+        a.study, p["seed"], p, a.data, a.teacher, a.salience, t, s, a.mode, a.out_ckpt, a.out_acc
+    )
+
+
+def cmd_collect(a, p) -> None:
+    from mfh.report.real_tables import collect_real
+
+    pairs = [_pair(x) for x in p["pairs"]]
+    tables = collect_real(a.results, pairs, [0, 1, 2], p["modes"]["ratios"], p["seeds"])
+    for row in tables["failure_case_summary"].itertuples():
+        log.info(
+            "  %s -> %s, teacher %-10s: teacher %6.2f  student %6.2f ± %.2f",
+            row.teacher_modality,
+            row.student_modality,
+            row.teacher,
+            row.teacher_mean,
+            row.student_mean,
+            row.student_std,
+        )
+    for row in tables["mfh_modes_summary"].itertuples():
+        log.info(
+            "  %s -> %s, mode %d (%s) r=%.2f: teacher %6.2f  student %6.2f ± %.2f",
+            row.teacher_modality,
+            row.student_modality,
+            row.mode,
+            row.mode_name,
+            row.ratio,
+            row.teacher_mean,
+            row.student_mean,
+            row.student_std,
+        )
+
+
+def cmd_plot(a, p) -> None:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from mfh.report import real_figures
+
+    results = Path(a.results)
+    modes = pd.read_csv(results / "mfh_modes.csv")
+    summary = pd.read_csv(results / "mfh_modes_summary.csv")
+    pairs = [_pair(x) for x in p["pairs"]]
+    salience = {(t, s): pd.read_csv(results / f"salience_{t}-{s}.csv") for t, s in pairs}
+    real_figures.plot_modes(modes, summary, a.study, a.out_modes_png)
+    real_figures.plot_salience(salience, a.study, a.out_salience_png)
+    failure = pd.read_csv(results / "failure_case_summary.csv")
+    real_figures.plot_failure_case(failure, a.study, a.out_failure_png)
+
+
+def add_real_steps(step, compute_on, sections) -> None:
+    """Add the real-data subcommands. `step(name, func, help)` makes a subcommand with the
+    common options; `compute_on(args)` selects the device for steps that train; `sections`
+    parses --params."""
+
+    def wrap(func, trains: bool):
+        def run(a: argparse.Namespace) -> None:
+            if trains:
+                compute_on(a)
+            func(a, sections(a.params))
+
+        return run
+
+    def add(name: str, func, what: str, options: dict, outputs: tuple, trains: bool):
+        p = step(f"real-{name}", wrap(func, trains), what)
+        for option, kwargs in options.items():
+            p.add_argument(f"--{option}", required=True, **kwargs)
+        for output in outputs:
+            p.add_argument(f"--out-{output}", required=True)
+        if trains:
+            p.add_argument("--out-env", required=True, help="output JSON: torch, device, threads")
+            p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+        return p
+
+    data = {"data": {"help": "the prepared dataset (.npz)"}}
+    pair = {"pair": {"type": _pair, "help": "TEACHER-STUDENT modalities, e.g. audio-image"}}
+    teacher = {"teacher": {"help": "teacher checkpoint"}}
+    add("download", cmd_download, "verify (and fetch) the raw files", {}, ("json",), False)
+    add("prepare", cmd_prepare, "build the prepared dataset", {}, ("data",), False)
+    add(
+        "unimodal",
+        cmd_unimodal,
+        "train classifiers on one modality",
+        {**data, "modality": {}},
+        ("ckpt", "acc"),
+        True,
+    )
+    add(
+        "fusion",
+        cmd_fusion,
+        "train the multimodal teachers",
+        {**data, "modalities": {"help": "m1+m2"}},
+        ("ckpt", "acc"),
+        True,
+    )
+    add(
+        "distill",
+        cmd_distill,
+        "train KD students from a teacher",
+        {**data, **pair, **teacher, "teacher-kind": {"choices": ["unimodal", "multimodal"]}},
+        ("ckpt", "acc"),
+        True,
+    )
+    add(
+        "salience",
+        cmd_salience,
+        "Algorithm 1 on the teacher's penultimate layer",
+        {**data, **pair, **teacher},
+        ("csv",),
+        True,
+    )
+    add(
+        "modes",
+        cmd_modes,
+        "KD from teachers with channels removed (modes 0/1/2)",
+        {**data, **pair, **teacher, "salience": {}, "mode": {"type": int, "choices": [0, 1, 2]}},
+        ("ckpt", "acc"),
+        True,
+    )
+    add("collect", cmd_collect, "join the accuracies into tables", {"results": {}}, (), False)
+    add(
+        "plot",
+        cmd_plot,
+        "draw the dataset's figures",
+        {"results": {}},
+        ("modes-png", "salience-png", "failure-png"),
+        False,
+    )

@@ -1,0 +1,130 @@
+"""Figures of a real-data study (one dataset):
+
+    mfh_modes.png     student test accuracy against the removed ratio r, one panel per
+                      teacher -> student pair, one line per mode (mean, band ± 1 sd over seeds),
+                      with the pair's no-KD and regular-KD students as horizontal references
+    salience.png      the teacher's penultimate channels sorted by Algorithm 1's salience (most
+                      modality-general first), one panel per pair, one line per seed
+    failure_case.png  teacher and student accuracy for no KD, the unimodal and the multimodal
+                      teacher, one panel per pair (bars: mean, ticks: ± 1 sd over seeds)
+
+Agg backend, PNG "Software" tag stripped: the same tables give the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from mfh.io import atomic_path  # noqa: E402
+from mfh.report.real_tables import MODE_NAMES  # noqa: E402
+
+DPI = 150
+
+
+def _pairs(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    keys = frame[["teacher_modality", "student_modality"]].drop_duplicates()
+    return list(keys.itertuples(index=False, name=None))
+
+
+def _save(fig, out_png) -> None:
+    fig.tight_layout()
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+
+
+def _panels(n: int, width: float = 4.6, height: float = 3.8):
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
+    return fig, axes[0]
+
+
+def plot_modes(modes: pd.DataFrame, summary: pd.DataFrame, title: str, out_png) -> None:
+    pairs = _pairs(modes)
+    palette = sns.color_palette("colorblind")
+    order = [MODE_NAMES[m] for m in sorted(modes["mode"].unique())]
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        fig, axes = _panels(len(pairs))
+        try:
+            for ax, (a, b) in zip(axes, pairs):
+                mine = modes[(modes["teacher_modality"] == a) & (modes["student_modality"] == b)]
+                sns.lineplot(
+                    data=mine,
+                    x="ratio",
+                    y="student_acc",
+                    hue="mode_name",
+                    hue_order=order,
+                    style="mode_name",
+                    markers=True,
+                    dashes=False,
+                    errorbar="sd",
+                    palette=palette[: len(order)],
+                    ax=ax,
+                )
+                ref = summary[(summary["teacher_modality"] == a) & (summary["student_modality"] == b)]
+                ax.axhline(ref["nokd_mean"].iloc[0], color="0.3", ls="--", lw=1, label="no KD")
+                ax.axhline(ref["regular_kd_mean"].iloc[0], color="0.3", ls=":", lw=1.4, label="regular KD")
+                ax.set(
+                    xlabel="ratio r of teacher channels removed",
+                    ylabel=f"student test accuracy (%), {b}",
+                    title=f"teacher {a} → student {b}",
+                )
+                ax.legend(title=None, fontsize=8)
+            fig.suptitle(f"{title}: modality-general vs -specific KD (mean, band ± 1 sd over seeds)")
+            _save(fig, out_png)
+        finally:
+            plt.close(fig)
+
+
+def plot_salience(salience: dict[tuple[str, str], pd.DataFrame], title: str, out_png) -> None:
+    """salience: pair -> the pair's salience table (seed, channel, raw, salience)."""
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        fig, axes = _panels(len(salience))
+        try:
+            for ax, ((a, b), table) in zip(axes, salience.items()):
+                for seed, group in table.groupby("seed"):
+                    profile = np.sort(group["salience"].to_numpy())[::-1]
+                    ax.plot(np.arange(len(profile)), profile, lw=1.2, label=f"seed {seed}")
+                ax.set(
+                    xlabel="teacher penultimate channel, by rank",
+                    ylabel="salience (min-max normalised)",
+                    title=f"teacher {a} (vs {b})",
+                )
+                ax.legend(fontsize=8)
+            fig.suptitle(f"{title}: Algorithm 1 salience profile (large = modality-general)")
+            _save(fig, out_png)
+        finally:
+            plt.close(fig)
+
+
+def plot_failure_case(summary: pd.DataFrame, title: str, out_png) -> None:
+    pairs = _pairs(summary)
+    palette = sns.color_palette("colorblind")
+    kinds = ["none", "unimodal", "multimodal"]
+    labels = {"none": "no KD", "unimodal": "unimodal teacher", "multimodal": "multimodal teacher"}
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        fig, axes = _panels(len(pairs))
+        try:
+            for ax, (a, b) in zip(axes, pairs):
+                mine = summary[
+                    (summary["teacher_modality"] == a) & (summary["student_modality"] == b)
+                ].set_index("teacher")
+                x = np.arange(len(kinds))
+                for offset, (who, color) in zip((-0.2, 0.2), (("teacher", 0), ("student", 1))):
+                    means = [mine.at[k, f"{who}_mean"] for k in kinds]
+                    stds = [mine.at[k, f"{who}_std"] for k in kinds]
+                    ax.bar(x + offset, means, 0.4, yerr=stds, color=palette[color], label=who)
+                ax.set_xticks(x, [labels[k] for k in kinds])
+                ax.set(ylabel="test accuracy (%)", title=f"{a} → student {b}")
+                ax.legend(fontsize=8)
+            fig.suptitle(f"{title}: failure case (paper Table 1), mean ± 1 sd over seeds")
+            _save(fig, out_png)
+        finally:
+            plt.close(fig)

@@ -1,0 +1,254 @@
+# Real-data studies (PROTOCOL §5) for every dataset of `real_studies`: raw files -> prepared
+# arrays -> unimodal nets (teachers and no-KD baselines) and multimodal teachers -> KD students
+# -> Algorithm 1 on the teachers' penultimate layers -> KD with channels removed (modes 0/1/2)
+# -> tables and figures. Built by `snakemake real` (not by the default target: it needs data).
+REAL = "results/{dataset}"
+REAL_MODELS = "models/{dataset}"
+NAME = "[A-Za-z0-9]+"  # a modality: no '-', '+' or '_'
+
+
+wildcard_constraints:
+    dataset="|".join(config["real_studies"]) or "no-real-study",
+    modality=NAME,
+    pair=f"{NAME}-{NAME}",
+    fusion=rf"{NAME}\+{NAME}",
+    teacher_kind="unimodal|multimodal",
+    kd_mode="0|1|2",
+
+
+def real_train_params(*extra):
+    """The params of a training step: the dataset's model and training sections, plus `extra`."""
+    keys = ["{dataset}.models", "{dataset}.hidden", "{dataset}.seeds", "{dataset}.train"]
+    return params_json("seed", "device", *keys, *extra)
+
+
+def teacher_of(kind):
+    """Input function: the checkpoint of a pair's unimodal or multimodal teacher."""
+
+    def path(wildcards):
+        teacher, student = wildcards.pair.split("-")
+        if kind(wildcards) == "unimodal":
+            return f"models/{wildcards.dataset}/uni_{teacher}.pt"
+        return f"models/{wildcards.dataset}/fusion_{'+'.join(sorted((teacher, student)))}.pt"
+
+    return path
+
+
+rule download:
+    output:
+        json="data/prepared/{dataset}/raw.json",
+    log:
+        "logs/{dataset}/download.log",
+    conda:
+        ENV
+    params:
+        sections=params_json("paths"),
+    shell:
+        "python -m mfh real-download --study {wildcards.dataset} --params {params.sections}"
+        " --out-json {output.json} --log {log}"
+
+
+rule real_prepare:
+    input:
+        raw=rules.download.output.json,
+    output:
+        data="data/prepared/{dataset}/dataset.npz",
+    log:
+        "logs/{dataset}/real_prepare.log",
+    benchmark:
+        "logs/{dataset}/real_prepare.benchmark.tsv"
+    conda:
+        ENV
+    params:
+        sections=params_json("seed", "paths.raw", "{dataset}.data"),
+    shell:
+        "python -m mfh real-prepare --study {wildcards.dataset} --params {params.sections}"
+        " --out-data {output.data} --log {log}"
+
+
+rule real_unimodal:
+    input:
+        data=rules.real_prepare.output.data,
+    output:
+        ckpt=f"{REAL_MODELS}/uni_{{modality}}.pt",
+        acc=f"{REAL}/acc/uni_{{modality}}.csv",
+        env=f"{REAL}/acc/uni_{{modality}}.env.json",
+    log:
+        "logs/{dataset}/real_unimodal_{modality}.log",
+    benchmark:
+        "logs/{dataset}/real_unimodal_{modality}.benchmark.tsv"
+    priority: 1  # teachers are on the critical path
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=real_train_params(),
+    shell:
+        "python -m mfh real-unimodal --study {wildcards.dataset} --params {params.sections}"
+        " --data {input.data} --modality {wildcards.modality}"
+        " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
+        " --threads {threads} --log {log}"
+
+
+rule real_fusion:
+    input:
+        data=rules.real_prepare.output.data,
+    output:
+        ckpt=f"{REAL_MODELS}/fusion_{{fusion}}.pt",
+        acc=f"{REAL}/acc/fusion_{{fusion}}.csv",
+        env=f"{REAL}/acc/fusion_{{fusion}}.env.json",
+    log:
+        "logs/{dataset}/real_fusion_{fusion}.log",
+    benchmark:
+        "logs/{dataset}/real_fusion_{fusion}.benchmark.tsv"
+    priority: 1
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=real_train_params(),
+    shell:
+        "python -m mfh real-fusion --study {wildcards.dataset} --params {params.sections}"
+        " --data {input.data} --modalities {wildcards.fusion}"
+        " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
+        " --threads {threads} --log {log}"
+
+
+rule real_distill:
+    input:
+        data=rules.real_prepare.output.data,
+        teacher=teacher_of(lambda wildcards: wildcards.teacher_kind),
+    output:
+        ckpt=f"{REAL_MODELS}/kd_{{pair}}_{{teacher_kind}}.pt",
+        acc=f"{REAL}/acc/kd_{{pair}}_{{teacher_kind}}.csv",
+        env=f"{REAL}/acc/kd_{{pair}}_{{teacher_kind}}.env.json",
+    log:
+        "logs/{dataset}/real_distill_{pair}_{teacher_kind}.log",
+    benchmark:
+        "logs/{dataset}/real_distill_{pair}_{teacher_kind}.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=real_train_params("{dataset}.distill"),
+    shell:
+        "python -m mfh real-distill --study {wildcards.dataset} --params {params.sections}"
+        " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
+        " --teacher-kind {wildcards.teacher_kind}"
+        " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
+        " --threads {threads} --log {log}"
+
+
+rule real_salience:
+    input:
+        data=rules.real_prepare.output.data,
+        teacher=teacher_of(lambda wildcards: "unimodal"),
+    output:
+        csv=f"{REAL}/salience_{{pair}}.csv",
+        env=f"{REAL}/salience_{{pair}}.env.json",
+    log:
+        "logs/{dataset}/real_salience_{pair}.log",
+    benchmark:
+        "logs/{dataset}/real_salience_{pair}.benchmark.tsv"
+    priority: 1
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=real_train_params("{dataset}.salience"),
+    shell:
+        "python -m mfh real-salience --study {wildcards.dataset} --params {params.sections}"
+        " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
+        " --out-csv {output.csv} --out-env {output.env} --threads {threads} --log {log}"
+
+
+rule real_modes:
+    input:
+        data=rules.real_prepare.output.data,
+        teacher=teacher_of(lambda wildcards: "unimodal"),
+        salience=rules.real_salience.output.csv,
+    output:
+        ckpt=f"{REAL_MODELS}/modes_{{pair}}_{{kd_mode}}.pt",
+        acc=f"{REAL}/acc/modes_{{pair}}_{{kd_mode}}.csv",
+        env=f"{REAL}/acc/modes_{{pair}}_{{kd_mode}}.env.json",
+    log:
+        "logs/{dataset}/real_modes_{pair}_{kd_mode}.log",
+    benchmark:
+        "logs/{dataset}/real_modes_{pair}_{kd_mode}.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        sections=real_train_params("{dataset}.distill", "{dataset}.modes"),
+    shell:
+        "python -m mfh real-modes --study {wildcards.dataset} --params {params.sections}"
+        " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
+        " --salience {input.salience} --mode {wildcards.kd_mode}"
+        " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
+        " --threads {threads} --log {log}"
+
+
+def real_accuracies(wildcards):
+    """Every accuracy file the tables of a dataset read."""
+    section = config[wildcards.dataset]
+    pairs = section["pairs"]
+    return (
+        expand(f"{REAL}/acc/uni_{{m}}.csv", dataset=wildcards.dataset, m=section["modalities"])
+        + expand(f"{REAL}/acc/fusion_{{f}}.csv", dataset=wildcards.dataset, f=section["fusions"])
+        + expand(
+            f"{REAL}/acc/kd_{{p}}_{{k}}.csv",
+            dataset=wildcards.dataset,
+            p=pairs,
+            k=["unimodal", "multimodal"],
+        )
+        + expand(
+            f"{REAL}/acc/modes_{{p}}_{{m}}.csv", dataset=wildcards.dataset, p=pairs, m=[0, 1, 2]
+        )
+    )
+
+
+rule real_collect:
+    input:
+        real_accuracies,
+    output:
+        failure=f"{REAL}/failure_case.csv",
+        failure_summary=f"{REAL}/failure_case_summary.csv",
+        modes=f"{REAL}/mfh_modes.csv",
+        modes_summary=f"{REAL}/mfh_modes_summary.csv",
+    log:
+        "logs/{dataset}/real_collect.log",
+    conda:
+        ENV
+    params:
+        sections=params_json("{dataset}.seeds", "{dataset}.pairs", "{dataset}.modes"),
+        results=REAL,
+    shell:
+        "python -m mfh real-collect --study {wildcards.dataset} --params {params.sections}"
+        " --results {params.results} --log {log}"
+
+
+rule real_plot:
+    input:
+        modes=rules.real_collect.output.modes,
+        summary=rules.real_collect.output.modes_summary,
+        failure=rules.real_collect.output.failure_summary,
+        salience=lambda wildcards: expand(
+            f"{REAL}/salience_{{p}}.csv",
+            dataset=wildcards.dataset,
+            p=config[wildcards.dataset]["pairs"],
+        ),
+    output:
+        modes=f"{REAL}/mfh_modes.png",
+        salience=f"{REAL}/salience.png",
+        failure=f"{REAL}/failure_case.png",
+    log:
+        "logs/{dataset}/real_plot.log",
+    conda:
+        ENV
+    params:
+        sections=params_json("{dataset}.pairs"),
+        results=REAL,
+    shell:
+        "python -m mfh real-plot --study {wildcards.dataset} --params {params.sections}"
+        " --results {params.results} --out-modes-png {output.modes}"
+        " --out-salience-png {output.salience} --out-failure-png {output.failure} --log {log}"

@@ -1,0 +1,51 @@
+"""A small convolutional encoder for single-channel 2-D inputs (images, spectrograms).
+
+Blocks of Conv2d(3x3, padding 1) -> ReLU -> MaxPool2d(2), then flatten:
+(B, c_in, S_h, S_w) -> (B, F). The first convolution may be strided to shrink large inputs
+cheaply. Presets (used by `mfh.models.registry`), each ending at 32 x 7 x 7 = 1568 features:
+- IMAGE_CNN for AV-MNIST images (1, 28, 28): 16, 32 channels, stride 1 (28 -> 14 -> 7);
+- AUDIO_CNN for AV-MNIST spectrograms (1, 112, 112): 8, 16, 32 channels, first conv stride 2
+  (112 -> 56 -> 28 -> 14 -> 7).
+The convolution weights are stored channels-last: oneDNN then runs the whole conv stack in NHWC,
+which made a training step 1.2x (image) to 1.7x (audio) faster on this CPU for a batch of 64
+(same values to ~1e-8; the flattened features keep the usual (c, h, w) order).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+IMAGE_CNN = {"channels": (16, 32), "stem_stride": 1}
+AUDIO_CNN = {"channels": (8, 16, 32), "stem_stride": 2}
+
+
+class ConvEncoder(nn.Sequential):
+    """Conv blocks and a flatten: (B, c_in, S_h, S_w) -> (B, out_features)."""
+
+    def __init__(self, sample_shape: Sequence[int], channels: Sequence[int], stem_stride: int = 1):
+        if len(sample_shape) != 3:
+            raise ValueError(f"sample_shape must be (channels, height, width), got {sample_shape}")
+        c_prev, height, width = sample_shape
+        layers: list[nn.Module] = []
+        for i, c in enumerate(channels):
+            stride = stem_stride if i == 0 else 1
+            layers += [
+                nn.Conv2d(c_prev, c, 3, stride=stride, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
+            height, width = _conv_pool_size(height, stride), _conv_pool_size(width, stride)
+            c_prev = c
+        if height < 1 or width < 1:
+            raise ValueError(f"input {tuple(sample_shape)} is too small for {len(channels)} blocks")
+        super().__init__(*layers, nn.Flatten())
+        self.to(memory_format=torch.channels_last)
+        self.out_features = c_prev * height * width
+
+
+def _conv_pool_size(size: int, stride: int) -> int:
+    """Spatial size after a 3x3 conv (padding 1, `stride`) and a 2x2 max pool."""
+    return ((size - 1) // stride + 1) // 2

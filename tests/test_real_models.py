@@ -1,0 +1,118 @@
+"""Tests of the real-data models (mfh.models.cnn, feature_mlp, fusion, registry).
+
+Standard layout: inputs (B, ...) -> logits (B, C); the `penultimate` submodule outputs (B, H)
+and `forward_from_penultimate` continues from it. Checks: shapes of every kind and of the
+fusion net, the penultimate interface, seeded initialisation (same seed -> same weights, the
+global RNG untouched), the `model_spec` round trip, and argument errors.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mfh.models.fusion import FusionNet
+from mfh.models.registry import build_fusion, build_from_spec, build_model, model_spec
+
+C, H, B = 10, 32, 3
+SHAPES = {"image_cnn": (1, 28, 28), "audio_cnn": (1, 112, 112), "mlp": (76,)}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def batch(shape, seed=0):
+    return torch.randn(B, *shape, generator=torch.Generator().manual_seed(seed))
+
+
+def penultimate_output(model, *xs):
+    captured = []
+    handle = model.penultimate.register_forward_hook(lambda m, i, out: captured.append(out))
+    logits = model(*xs)
+    handle.remove()
+    return captured[0], logits
+
+
+@pytest.mark.parametrize("kind", SHAPES)
+def test_forward_and_penultimate_shapes(kind):
+    model = build_model(kind, SHAPES[kind], C, hidden=H, seed=1)
+    h, logits = penultimate_output(model, batch(SHAPES[kind]))
+    assert logits.shape == (B, C)
+    assert h.shape == (B, H)
+    assert torch.allclose(model.forward_from_penultimate(h), logits)
+    assert torch.equal(model.features(batch(SHAPES[kind])), h)
+
+
+def test_fusion_net_forward_shapes():
+    model = build_fusion("image_cnn", SHAPES["image_cnn"], "audio_cnn", SHAPES["audio_cnn"], C, H)
+    assert isinstance(model, FusionNet) and model.n_inputs == 2
+    x_a, x_b = batch(SHAPES["image_cnn"]), batch(SHAPES["audio_cnn"])
+    h, logits = penultimate_output(model, x_a, x_b)
+    assert logits.shape == (B, C) and h.shape == (B, H)
+    assert model.fc.in_features == 2 * 32 * 7 * 7  # both conv encoders end at 32 x 7 x 7
+    with pytest.raises(ValueError, match="expected 2 inputs"):
+        model(x_a)
+
+
+def test_fusion_of_feature_views():
+    model = build_fusion("mlp", (76,), "mlp", (6,), C, hidden=H)
+    assert model(batch((76,)), batch((6,))).shape == (B, C)
+    assert model.fc.in_features == 2 * H
+
+
+@pytest.mark.parametrize("kind", SHAPES)
+def test_same_seed_same_weights_and_global_rng_untouched(kind):
+    state = torch.random.get_rng_state()
+    a = build_model(kind, SHAPES[kind], C, H, seed=7)
+    b = build_model(kind, SHAPES[kind], C, H, seed=7)
+    c = build_model(kind, SHAPES[kind], C, H, seed=8)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for (name, pa), pb, pc in zip(a.state_dict().items(), b.state_dict().values(), c.parameters()):
+        assert torch.equal(pa, pb), name
+        assert not torch.equal(pa, pc), name
+
+
+def test_init_has_torch_default_scale():
+    """Weights and biases lie in U(-1/sqrt(fan_in), 1/sqrt(fan_in)) and fill most of it."""
+    model = build_model("mlp", (400,), C, hidden=H, seed=0)
+    bound = 400**-0.5
+    w = model.encoders[0][0].weight
+    assert w.abs().max() <= bound and w.abs().max() > 0.95 * bound
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: build_model("audio_cnn", (1, 112, 112), C, hidden=H, seed=3),
+        lambda: build_model("mlp", (47,), 4, hidden=16, seed=2**40),
+        lambda: build_fusion("image_cnn", (1, 28, 28), "mlp", (6,), C, hidden=H, seed=5),
+    ],
+)
+def test_model_spec_round_trip(build, tmp_path):
+    model = build()
+    spec = model_spec(model)
+    torch.save(spec, tmp_path / "spec.pt")  # what a checkpoint stores
+    spec = torch.load(tmp_path / "spec.pt", weights_only=True)
+    rebuilt = build_from_spec(spec)
+    assert model_spec(rebuilt) == spec
+    assert type(rebuilt) is type(model)
+    for (name, p), q in zip(model.state_dict().items(), rebuilt.state_dict().values()):
+        assert torch.equal(p, q), name
+
+
+def test_argument_errors():
+    with pytest.raises(ValueError, match="unknown model kind"):
+        build_model("resnet", (1, 28, 28), C)
+    with pytest.raises(ValueError, match="feature vectors"):
+        build_model("mlp", (1, 28, 28), C)
+    with pytest.raises(ValueError, match="channels, height, width"):
+        build_model("image_cnn", (784,), C)
+    with pytest.raises(ValueError, match="too small"):
+        build_model("audio_cnn", (1, 4, 4), C)
+    with pytest.raises(ValueError, match="not built by"):
+        model_spec(torch.nn.Linear(2, 2))

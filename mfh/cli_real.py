@@ -12,12 +12,14 @@ import logging
 log = logging.getLogger("mfh")
 
 
-def _pair(text: str) -> tuple[str, str]:
-    """"audio-image" -> ("audio", "image"): teacher modality, student modality."""
-    a, sep, b = text.partition("-")
-    if not (sep and a and b):
-        raise argparse.ArgumentTypeError(f"a pair is TEACHER-STUDENT, got {text!r}")
-    return a, b
+def _pairs(p: dict) -> list[tuple[str, str, str]]:
+    """params `pairs` -> [(name, teacher modality, student modality), ...]."""
+    return [(name, x["teacher"], x["student"]) for name, x in p["pairs"].items()]
+
+
+def _pair(a, p) -> tuple[str, str]:
+    """The (teacher, student) modalities of the pair `--pair` (its params arrive by name)."""
+    return p[a.pair]["teacher"], p[a.pair]["student"]
 
 
 def cmd_download(a, p) -> None:
@@ -54,15 +56,14 @@ def cmd_unimodal(a, p) -> None:
 def cmd_fusion(a, p) -> None:
     from mfh.studies import real
 
-    modalities = a.modalities.split("+")
-    real.train_fusion(a.study, p["seed"], p, a.data, modalities, a.out_ckpt, a.out_acc)
+    real.train_fusion(a.study, p["seed"], p, a.data, _pair(a, p), a.out_ckpt, a.out_acc)
 
 
 def cmd_distill(a, p) -> None:
     from mfh.studies import real
 
-    t, s = a.pair
-    teacher_modalities = [t] if a.teacher_kind == "unimodal" else sorted((t, s))
+    t, s = _pair(a, p)
+    teacher_modalities = [t] if a.teacher_kind == "unimodal" else [t, s]
     role = "unimodal" if a.teacher_kind == "unimodal" else "fusion"
     real.distill(
         a.study, p["seed"], p, a.data, a.teacher, role, teacher_modalities, s, a.out_ckpt, a.out_acc
@@ -72,14 +73,14 @@ def cmd_distill(a, p) -> None:
 def cmd_salience(a, p) -> None:
     from mfh.studies import real
 
-    t, s = a.pair
+    t, s = _pair(a, p)
     real.salience(a.study, p["seed"], p, a.data, a.teacher, t, s, a.out_csv)
 
 
 def cmd_modes(a, p) -> None:
     from mfh.studies import real
 
-    t, s = a.pair
+    t, s = _pair(a, p)
     real.distill_modes(
         a.study, p["seed"], p, a.data, a.teacher, a.salience, t, s, a.mode, a.out_ckpt, a.out_acc
     )
@@ -88,8 +89,7 @@ def cmd_modes(a, p) -> None:
 def cmd_collect(a, p) -> None:
     from mfh.report.real_tables import collect_real
 
-    pairs = [_pair(x) for x in p["pairs"]]
-    tables = collect_real(a.results, pairs, [0, 1, 2], p["modes"]["ratios"], p["seeds"])
+    tables = collect_real(a.results, _pairs(p), [0, 1, 2], p["modes"]["ratios"], p["seeds"])
     for row in tables["failure_case_summary"].itertuples():
         log.info(
             "  %s -> %s, teacher %-10s: teacher %6.2f  student %6.2f ± %.2f",
@@ -124,8 +124,7 @@ def cmd_plot(a, p) -> None:
     results = Path(a.results)
     modes = pd.read_csv(results / "mfh_modes.csv")
     summary = pd.read_csv(results / "mfh_modes_summary.csv")
-    pairs = [_pair(x) for x in p["pairs"]]
-    salience = {(t, s): pd.read_csv(results / f"salience_{t}-{s}.csv") for t, s in pairs}
+    salience = {(t, s): pd.read_csv(results / f"salience_{n}.csv") for n, t, s in _pairs(p)}
     real_figures.plot_modes(modes, summary, a.study, a.out_modes_png)
     real_figures.plot_salience(salience, a.study, a.out_salience_png)
     failure = pd.read_csv(results / "failure_case_summary.csv")
@@ -157,7 +156,7 @@ def add_real_steps(step, compute_on, sections) -> None:
         return p
 
     data = {"data": {"help": "the prepared dataset (.npz)"}}
-    pair = {"pair": {"type": _pair, "help": "TEACHER-STUDENT modalities, e.g. audio-image"}}
+    pair = {"pair": {"help": "a pair's name under <dataset>.pairs in params.yaml"}}
     teacher = {"teacher": {"help": "teacher checkpoint"}}
     add("download", cmd_download, "verify (and fetch) the raw files", {}, ("json",), False)
     add("prepare", cmd_prepare, "build the prepared dataset", {}, ("data",), False)
@@ -173,7 +172,7 @@ def add_real_steps(step, compute_on, sections) -> None:
         "fusion",
         cmd_fusion,
         "train the multimodal teachers",
-        {**data, "modalities": {"help": "m1+m2"}},
+        {**data, **pair},
         ("ckpt", "acc"),
         True,
     )

@@ -142,20 +142,25 @@ def _semantic_problems(params: dict) -> Iterable[Problem]:
 
 
 def _real_study_problems(study: str, section: dict) -> Iterable[Problem]:
-    """`modalities`, `pairs`, `fusions` and `models` of a real-data study must agree."""
-    pairs = [p.split("-") for p in section["pairs"]]
-    for i, (a, b) in enumerate(pairs):
+    """`modalities`, `pairs` and `models` of a real-data study must agree."""
+    used = set()
+    for name, pair in section["pairs"].items():
+        a, b = pair["teacher"], pair["student"]
+        used |= {a, b}
         if a == b:
-            yield (study, "pairs", i), f"{a}-{b}: teacher and student are the same modality"
-    used = sorted({m for pair in pairs for m in pair})
-    if sorted(section["modalities"]) != used:
-        yield (study, "modalities"), f"must list the modalities of `pairs`: {', '.join(used)}"
-    fusions = sorted({"+".join(sorted(pair)) for pair in pairs if pair[0] != pair[1]})
-    if sorted(section["fusions"]) != fusions:
-        yield (study, "fusions"), f"must list one per unordered pair of `pairs`: {', '.join(fusions)}"
-    for m in used:
+            yield (
+                study,
+                "pairs",
+                name,
+            ), f"teacher and student are both {a!r}; allowed: two modalities"
+    for m in sorted(used):
         if m not in section["models"]:
-            yield (study, "models"), f"no encoder for modality {m!r}; allowed: an entry per modality"
+            yield (study, "pairs"), f"no encoder in `models` for modality {m!r}"
+    if sorted(section["modalities"]) != sorted(used):
+        yield (
+            study,
+            "modalities",
+        ), f"must list the modalities of `pairs`: {', '.join(sorted(used))}"
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"  # real datasets for tests and CI: never the network
 # What a workflow copy needs: the entry points, the config, and the code DVC lists as deps.
 WORKFLOW_FILES = ["Snakefile", "workflow", "dvc.yaml", "mfh"]
 
@@ -22,9 +23,12 @@ def load_real_params() -> dict:
     return yaml.safe_load((REPO / "params.yaml").read_text())
 
 
-def shrink(params: dict) -> dict:
-    """A tiny version of params.yaml: the same studies, a few seconds of work in all."""
+def shrink(params: dict, real: bool = False) -> dict:
+    """A tiny version of params.yaml: the same studies, a few seconds of work in all. The
+    real-data studies (tiny too, on ../shared/data) are in it only with `real=True`."""
     tiny = copy.deepcopy(params)
+    if not real:
+        tiny["real_studies"] = []
     for study in ("gauss_gamma", "gauss_alpha"):
         section = tiny[study]
         section["data"].update(grid=section["data"]["grid"][:3], runs=3, n_train=40, n_test=100)
@@ -34,6 +38,15 @@ def shrink(params: dict) -> dict:
     modify["data"].update(grid=modify["data"]["grid"][:2], runs=3, n_train=40, n_test=100)
     modify["teacher"]["epochs"] = modify["student"]["epochs"] = 30
     modify["salience"].update(epochs=30, repeats=5)
+    tiny["paths"] = {"raw": str(SHARED_DATA), "download": False}
+    tiny["avmnist"]["data"].update(n_train=100, n_val=40, n_test=60)
+    tiny["mfeat"]["data"].update(n_train=300, n_val=100, n_test=100)
+    for dataset in ("avmnist", "mfeat"):
+        section = tiny[dataset]
+        section["seeds"] = 2
+        section["train"]["epochs"] = 2
+        section["salience"].update(epochs=1, repeats=2)
+        section["modes"]["ratios"] = [0.5]
     return tiny
 
 
@@ -61,7 +74,12 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
 
 
 def make_workflow_copy(dest: Path, params: dict) -> Path:
-    """Copy the workflow into `dest` with `params` as its params.yaml."""
+    """Copy the workflow into `dest` with `params` as its params.yaml.
+
+    DVC has no conditional stages, so dvc.yaml always holds every real dataset's stages; the
+    copy drops those of the datasets that `params["real_studies"]` leaves out, as a user who
+    drops a dataset would (tests/test_dvc.py checks the full dvc.yaml against the full DAG).
+    """
     dest.mkdir(parents=True, exist_ok=True)
     for name in WORKFLOW_FILES:
         src = REPO / name
@@ -70,7 +88,24 @@ def make_workflow_copy(dest: Path, params: dict) -> Path:
         else:
             shutil.copy2(src, dest / name)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _drop_real_stages(dest / "dvc.yaml", keep=params["real_studies"])
     return dest
+
+
+REAL_DATASETS = ("avmnist", "mfeat")
+
+
+def _drop_real_stages(dvc_yaml: Path, keep) -> None:
+    dropped = [d for d in REAL_DATASETS if d not in keep]
+    if not dropped:
+        return
+    spec = yaml.safe_load(dvc_yaml.read_text())
+    spec["stages"] = {
+        name: stage
+        for name, stage in spec["stages"].items()
+        if not any(name.endswith(f"_{d}") for d in dropped)
+    }
+    dvc_yaml.write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
 @pytest.fixture

@@ -15,9 +15,21 @@ from conftest import REPO, make_workflow_copy, run
 CODE_PREFIXES = ("mfh/", "workflow/")
 
 
+def dvc_stage_name(rule: str, wildcards: dict) -> str:
+    """The DVC stage of a Snakemake job: "rule@wildcard" for a synthetic rule with a wildcard
+    (DVC foreach), plain "rule" without; a real-data job is "rule[_kind]_dataset[@item]", the item
+    being its modality or pair (the `foreach` of its stage group) and kind its other wildcards."""
+    if "dataset" not in wildcards:
+        return "@".join([rule, *wildcards.values()])
+    rest = dict(wildcards)
+    dataset = rest.pop("dataset")
+    item = rest.pop("pair", None) or rest.pop("modality", None)
+    name = "_".join([rule, *rest.values(), dataset])
+    return f"{name}@{item}" if item else name
+
+
 def snakemake_jobs(workdir: Path) -> dict[str, dict]:
-    """Every job of the full DAG (forceall), keyed like DVC's stages: "rule@wildcard" for a rule
-    with a wildcard (DVC foreach), plain "rule" without."""
+    """Every job of the full DAG (targets all and real, forceall), keyed like DVC's stages."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import DAGSettings, OutputSettings, ResourceSettings
 
@@ -28,19 +40,20 @@ def snakemake_jobs(workdir: Path) -> dict[str, dict]:
             snakefile=workdir / "Snakefile",
             workdir=workdir,
         )
-        workflow = wf_api.dag(dag_settings=DAGSettings(forceall=True)).workflow_api._workflow
+        dag_settings = DAGSettings(targets={"all", "real"}, forceall=True)
+        workflow = wf_api.dag(dag_settings=dag_settings).workflow_api._workflow
         workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True)
         workflow._build_dag()
         for job in workflow.dag.jobs:
-            if job.rule.name == "all":
+            if job.rule.name in ("all", "real"):
                 continue
             sections = shlex.split(job.params.sections)[0]
-            values = list(dict(job.wildcards).values())
-            key = "@".join([job.rule.name, *values])
+            key = dvc_stage_name(job.rule.name, dict(job.wildcards))
             jobs[key] = {
                 "outs": sorted(job.output),
                 "deps": sorted(job.input),
                 "params": sorted(yaml.safe_load(sections)),
+                "rule": job.rule.name,
                 "rule_file": Path(job.rule.snakefile).resolve(),
             }
     return jobs
@@ -70,7 +83,7 @@ def test_dvc_yaml_mirrors_the_snakemake_dag():
     assert sorted(stages) == sorted(jobs), "a Snakemake job without a DVC stage, or vice versa"
     for name, job in jobs.items():
         stage = stages[name]
-        rule = name.split("@")[0]
+        rule = job["rule"]
         assert stage["outs"] == job["outs"], f"{name}: outputs differ"
         assert stage["deps"] == job["deps"], f"{name}: data dependencies differ"
         assert stage["params"] == job["params"], f"{name}: params differ"

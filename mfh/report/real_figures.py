@@ -68,16 +68,22 @@ def plot_modes(modes: pd.DataFrame, summary: pd.DataFrame, title: str, out_png) 
                     palette=palette[: len(order)],
                     ax=ax,
                 )
-                ref = summary[(summary["teacher_modality"] == a) & (summary["student_modality"] == b)]
+                ref = summary[
+                    (summary["teacher_modality"] == a) & (summary["student_modality"] == b)
+                ]
                 ax.axhline(ref["nokd_mean"].iloc[0], color="0.3", ls="--", lw=1, label="no KD")
-                ax.axhline(ref["regular_kd_mean"].iloc[0], color="0.3", ls=":", lw=1.4, label="regular KD")
+                ax.axhline(
+                    ref["regular_kd_mean"].iloc[0], color="0.3", ls=":", lw=1.4, label="regular KD"
+                )
                 ax.set(
                     xlabel="ratio r of teacher channels removed",
                     ylabel=f"student test accuracy (%), {b}",
                     title=f"teacher {a} → student {b}",
                 )
                 ax.legend(title=None, fontsize=8)
-            fig.suptitle(f"{title}: modality-general vs -specific KD (mean, band ± 1 sd over seeds)")
+            fig.suptitle(
+                f"{title}: modality-general vs -specific KD (mean, band ± 1 sd over seeds)"
+            )
             _save(fig, out_png)
         finally:
             plt.close(fig)

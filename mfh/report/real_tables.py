@@ -1,10 +1,11 @@
 """Tables of the real-data studies, from the per-job accuracy CSVs under results/<dataset>/.
 
-Files read (written by `mfh.studies.real`; pair "a-b" = teacher modality a, student modality b):
+Files read (written by `mfh.studies.real`; <pair> is a pair's name in params.yaml, its teacher
+modality a and its student modality b):
     acc/uni_<m>.csv                   seed, best_epoch, val_acc, test_acc   (teacher / no-KD)
-    acc/fusion_<m1>+<m2>.csv          the same for the multimodal teacher (names sorted)
-    acc/kd_<a>-<b>_<teacher>.csv      KD students, teacher = unimodal | multimodal
-    acc/modes_<a>-<b>_<mode>.csv      ratio, seed, removed, teacher_acc, best_epoch, val_acc,
+    acc/fusion_<pair>.csv             the same for the multimodal teacher on a + b
+    acc/kd_<pair>_<teacher>.csv       KD students, teacher = unimodal | multimodal
+    acc/modes_<pair>_<mode>.csv       ratio, seed, removed, teacher_acc, best_epoch, val_acc,
                                       student_acc
 Tables written:
     failure_case.csv          one row per pair x teacher (none | unimodal | multimodal) x seed
@@ -26,12 +27,7 @@ import pandas as pd
 from mfh.io import write_text_atomic
 
 MODE_NAMES = {0: "random", 1: "modality-general", 2: "modality-specific"}
-TEACHERS = ("none", "unimodal", "multimodal")
-
-
-def fusion_name(a: str, b: str) -> str:
-    """The multimodal teacher of a pair, the same for a-b and b-a."""
-    return "+".join(sorted((a, b)))
+Pairs = Sequence[tuple[str, str, str]]  # (name, teacher modality, student modality)
 
 
 def _read(path: Path, columns: Sequence[str], seeds: int) -> pd.DataFrame:
@@ -51,15 +47,18 @@ def _acc(results: Path, name: str, seeds: int) -> pd.DataFrame:
     return _read(results / "acc" / f"{name}.csv", ["seed", "test_acc"], seeds).set_index("seed")
 
 
-def failure_case(results: Path, pairs: Sequence[tuple[str, str]], seeds: int) -> pd.DataFrame:
+def failure_case(results: Path, pairs: Pairs, seeds: int) -> pd.DataFrame:
     rows = []
-    for a, b in pairs:
+    for name, a, b in pairs:
         nokd = _acc(results, f"uni_{b}", seeds)
         teachers = {
-            "unimodal": (_acc(results, f"uni_{a}", seeds), _acc(results, f"kd_{a}-{b}_unimodal", seeds)),
+            "unimodal": (
+                _acc(results, f"uni_{a}", seeds),
+                _acc(results, f"kd_{name}_unimodal", seeds),
+            ),
             "multimodal": (
-                _acc(results, f"fusion_{fusion_name(a, b)}", seeds),
-                _acc(results, f"kd_{a}-{b}_multimodal", seeds),
+                _acc(results, f"fusion_{name}", seeds),
+                _acc(results, f"kd_{name}_multimodal", seeds),
             ),
         }
         for s in range(seeds):
@@ -97,15 +96,15 @@ def summarise_failure_case(table: pd.DataFrame) -> pd.DataFrame:
 
 def mfh_modes(
     results: Path,
-    pairs: Sequence[tuple[str, str]],
+    pairs: Pairs,
     modes: Sequence[int],
     ratios: Sequence[float],
     seeds: int,
 ) -> pd.DataFrame:
     frames = []
-    for a, b in pairs:
+    for name, a, b in pairs:
         for mode in modes:
-            path = results / "acc" / f"modes_{a}-{b}_{mode}.csv"
+            path = results / "acc" / f"modes_{name}_{mode}.csv"
             frame = _read(path, ["ratio", "seed", "teacher_acc", "student_acc"], seeds)
             frame = frame[frame["ratio"].isin(ratios)]
             if len(frame) != len(ratios) * seeds:
@@ -116,9 +115,7 @@ def mfh_modes(
             frame.insert(0, "teacher_modality", a)
             frames.append(frame)
     columns = ["teacher_modality", "student_modality", "mode", "mode_name", "ratio", "seed"]
-    return pd.concat(frames, ignore_index=True)[
-        columns + ["removed", "teacher_acc", "student_acc"]
-    ]
+    return pd.concat(frames, ignore_index=True)[columns + ["removed", "teacher_acc", "student_acc"]]
 
 
 def summarise_modes(table: pd.DataFrame, failure: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +149,7 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 
 def collect_real(
     results,
-    pairs: Sequence[tuple[str, str]],
+    pairs: Pairs,
     modes: Sequence[int],
     ratios: Sequence[float],
     seeds: int,

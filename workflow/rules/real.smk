@@ -4,14 +4,12 @@
 # -> tables and figures. Built by `snakemake real` (not by the default target: it needs data).
 REAL = "results/{dataset}"
 REAL_MODELS = "models/{dataset}"
-NAME = "[A-Za-z0-9]+"  # a modality: no '-', '+' or '_'
 
 
 wildcard_constraints:
     dataset="|".join(config["real_studies"]) or "no-real-study",
-    modality=NAME,
-    pair=f"{NAME}-{NAME}",
-    fusion=rf"{NAME}\+{NAME}",
+    modality="[A-Za-z0-9]+",
+    pair="[A-Za-z0-9][A-Za-z0-9-]*",  # a name under <dataset>.pairs
     teacher_kind="unimodal|multimodal",
     kd_mode="0|1|2",
 
@@ -26,10 +24,10 @@ def teacher_of(kind):
     """Input function: the checkpoint of a pair's unimodal or multimodal teacher."""
 
     def path(wildcards):
-        teacher, student = wildcards.pair.split("-")
-        if kind(wildcards) == "unimodal":
-            return f"models/{wildcards.dataset}/uni_{teacher}.pt"
-        return f"models/{wildcards.dataset}/fusion_{'+'.join(sorted((teacher, student)))}.pt"
+        if kind(wildcards) == "multimodal":
+            return f"models/{wildcards.dataset}/fusion_{wildcards.pair}.pt"
+        teacher = config[wildcards.dataset]["pairs"][wildcards.pair]["teacher"]
+        return f"models/{wildcards.dataset}/uni_{teacher}.pt"
 
     return path
 
@@ -94,22 +92,22 @@ rule real_fusion:
     input:
         data=rules.real_prepare.output.data,
     output:
-        ckpt=f"{REAL_MODELS}/fusion_{{fusion}}.pt",
-        acc=f"{REAL}/acc/fusion_{{fusion}}.csv",
-        env=f"{REAL}/acc/fusion_{{fusion}}.env.json",
+        ckpt=f"{REAL_MODELS}/fusion_{{pair}}.pt",
+        acc=f"{REAL}/acc/fusion_{{pair}}.csv",
+        env=f"{REAL}/acc/fusion_{{pair}}.env.json",
     log:
-        "logs/{dataset}/real_fusion_{fusion}.log",
+        "logs/{dataset}/real_fusion_{pair}.log",
     benchmark:
-        "logs/{dataset}/real_fusion_{fusion}.benchmark.tsv"
+        "logs/{dataset}/real_fusion_{pair}.benchmark.tsv"
     priority: 1
     conda:
         ENV
     threads: 1
     params:
-        sections=real_train_params(),
+        sections=real_train_params("{dataset}.pairs.{pair}"),
     shell:
         "python -m mfh real-fusion --study {wildcards.dataset} --params {params.sections}"
-        " --data {input.data} --modalities {wildcards.fusion}"
+        " --data {input.data} --pair {wildcards.pair}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
         " --threads {threads} --log {log}"
 
@@ -130,7 +128,7 @@ rule real_distill:
         ENV
     threads: 1
     params:
-        sections=real_train_params("{dataset}.distill"),
+        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill"),
     shell:
         "python -m mfh real-distill --study {wildcards.dataset} --params {params.sections}"
         " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
@@ -155,7 +153,7 @@ rule real_salience:
         ENV
     threads: 1
     params:
-        sections=real_train_params("{dataset}.salience"),
+        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.salience"),
     shell:
         "python -m mfh real-salience --study {wildcards.dataset} --params {params.sections}"
         " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
@@ -179,7 +177,7 @@ rule real_modes:
         ENV
     threads: 1
     params:
-        sections=real_train_params("{dataset}.distill", "{dataset}.modes"),
+        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill", "{dataset}.modes"),
     shell:
         "python -m mfh real-modes --study {wildcards.dataset} --params {params.sections}"
         " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
@@ -191,19 +189,13 @@ rule real_modes:
 def real_accuracies(wildcards):
     """Every accuracy file the tables of a dataset read."""
     section = config[wildcards.dataset]
-    pairs = section["pairs"]
+    pairs = list(section["pairs"])
+    each = dict(dataset=wildcards.dataset, p=pairs)
     return (
         expand(f"{REAL}/acc/uni_{{m}}.csv", dataset=wildcards.dataset, m=section["modalities"])
-        + expand(f"{REAL}/acc/fusion_{{f}}.csv", dataset=wildcards.dataset, f=section["fusions"])
-        + expand(
-            f"{REAL}/acc/kd_{{p}}_{{k}}.csv",
-            dataset=wildcards.dataset,
-            p=pairs,
-            k=["unimodal", "multimodal"],
-        )
-        + expand(
-            f"{REAL}/acc/modes_{{p}}_{{m}}.csv", dataset=wildcards.dataset, p=pairs, m=[0, 1, 2]
-        )
+        + expand(f"{REAL}/acc/fusion_{{p}}.csv", **each)
+        + expand(f"{REAL}/acc/kd_{{p}}_{{k}}.csv", **each, k=["unimodal", "multimodal"])
+        + expand(f"{REAL}/acc/modes_{{p}}_{{m}}.csv", **each, m=[0, 1, 2])
     )
 
 

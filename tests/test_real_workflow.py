@@ -1,0 +1,112 @@
+"""End to end: the tiny configuration of both real datasets (on ../shared/data) through
+`snakemake real`, the table contract of the issue, and clear failures on bad raw data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import SHARED_DATA, make_workflow_copy, run
+
+pytestmark = pytest.mark.slow
+
+MODES_COLUMNS = [
+    "teacher_modality",
+    "student_modality",
+    "mode",
+    "mode_name",
+    "ratio",
+    "seed",
+    "removed",
+    "teacher_acc",
+    "student_acc",
+]
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    """One run of `snakemake real` on the tiny configuration, shared by the checks below."""
+    from conftest import load_real_params, shrink
+
+    params = shrink(load_real_params(), real=True)
+    wf = make_workflow_copy(tmp_path_factory.mktemp("real") / "wf", params)
+    run(["snakemake", "real", "--cores", "2"], wf)
+    return wf, params
+
+
+@pytest.mark.parametrize("dataset", ["avmnist", "mfeat"])
+def test_tables_and_figures(real_run, dataset):
+    wf, params = real_run
+    section = params[dataset]
+    results = wf / "results" / dataset
+    for name in ("mfh_modes.png", "salience.png", "failure_case.png"):
+        assert (results / name).stat().st_size > 10_000, name
+
+    modes = pd.read_csv(results / "mfh_modes.csv")
+    assert list(modes.columns) == MODES_COLUMNS
+    n_pairs, seeds, ratios = len(section["pairs"]), section["seeds"], section["modes"]["ratios"]
+    assert len(modes) == n_pairs * 3 * len(ratios) * seeds
+    assert set(modes["mode"]) == {0, 1, 2}
+    assert modes[["teacher_acc", "student_acc"]].apply(lambda c: c.between(0, 100)).all().all()
+    hidden = section["hidden"]
+    assert (modes["removed"] == [round(r * hidden) for r in modes["ratio"]]).all()
+
+    failure = pd.read_csv(results / "failure_case.csv")
+    assert set(failure["teacher"]) == {"none", "unimodal", "multimodal"}
+    assert len(failure) == n_pairs * 3 * seeds
+    summary = pd.read_csv(results / "failure_case_summary.csv")
+    assert summary["failure"].dtype == bool
+
+    modes_summary = pd.read_csv(results / "mfh_modes_summary.csv")
+    for column in ("student_mean", "student_std", "nokd_mean", "regular_kd_mean"):
+        assert modes_summary[column].notna().all(), column
+
+
+def test_no_kd_baseline_is_the_unimodal_student(real_run):
+    """The no-KD rows of failure_case.csv are the unimodal nets on the student modality."""
+    wf, params = real_run
+    results = wf / "results/avmnist"
+    failure = pd.read_csv(results / "failure_case.csv")
+    uni_image = pd.read_csv(results / "acc/uni_image.csv")
+    nokd = failure[(failure["teacher"] == "none") & (failure["student_modality"] == "image")]
+    assert nokd.sort_values("seed")["student_acc"].tolist() == uni_image["test_acc"].tolist()
+
+
+def test_every_training_step_records_its_environment(real_run):
+    wf, _ = real_run
+    records = sorted((wf / "results").glob("*/acc/*.env.json"))
+    assert len(records) > 10
+    for path in records:
+        record = json.loads(path.read_text())
+        assert {"torch", "device", "threads"} <= set(record), path
+
+
+def _corrupt_raw_copy(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(SHARED_DATA / "mfeat", raw / "mfeat")
+    path = raw / "mfeat/mfeat-mor.csv"
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 1
+    path.write_bytes(bytes(data))
+    return raw
+
+
+def test_corrupt_raw_file_stops_with_its_name_and_writes_nothing(tmp_path):
+    from conftest import load_real_params, shrink
+
+    params = shrink(load_real_params(), real=True)
+    params["paths"]["raw"] = str(_corrupt_raw_copy(tmp_path))
+    params["real_studies"] = ["mfeat"]
+    wf = make_workflow_copy(tmp_path / "wf", params)
+    proc = run(["snakemake", "real", "--cores", "1"], wf, check=False)
+    assert proc.returncode != 0
+    log = (wf / "logs/mfeat/download.log").read_text()
+    assert "mfeat-mor.csv" in log and "expected" in log and "paths.raw" in log
+    assert "Traceback" not in log
+    assert not (wf / "data/prepared/mfeat").exists() or not any(
+        (wf / "data/prepared/mfeat").iterdir()
+    )

@@ -12,6 +12,8 @@ rule train_baselines:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "{study}.student"),
     shell:

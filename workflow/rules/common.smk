@@ -22,6 +22,9 @@ envvars:
 SEARCH_PATH = os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])
 os.environ["PATH"] = SEARCH_PATH
 ENV = "../envs/mfh.yaml"
+# Training jobs ask the executor for a GPU when params.yaml says `device: cuda` (on Slurm:
+# sbatch --gpus=1); with cpu or auto they ask for none.
+GPUS = 1 if config["device"] == "cuda" else 0
 
 
 wildcard_constraints:

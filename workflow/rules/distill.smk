@@ -13,6 +13,8 @@ rule distill:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "{study}.student", "{study}.distill"),
     shell:

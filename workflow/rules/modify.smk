@@ -38,6 +38,8 @@ rule modify_teachers:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "gauss_modify.teacher"),
     shell:
@@ -60,6 +62,8 @@ rule modify_salience:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "gauss_modify.salience"),
     shell:
@@ -82,6 +86,8 @@ rule modify_baselines:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "gauss_modify.student"),
     shell:
@@ -105,6 +111,8 @@ rule modify_distill_regular:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json(
             "seed",
@@ -136,6 +144,8 @@ rule modify_retrain:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "gauss_modify.teacher"),
     shell:
@@ -161,6 +171,8 @@ rule modify_distill:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "gauss_modify.student", "gauss_modify.distill"),
     shell:

@@ -79,6 +79,8 @@ rule real_unimodal:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=real_train_params(),
     shell:
@@ -103,6 +105,8 @@ rule real_fusion:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=real_train_params("{dataset}.pairs.{pair}"),
     shell:
@@ -127,6 +131,8 @@ rule real_distill:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill"),
     shell:
@@ -152,6 +158,8 @@ rule real_salience:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.salience"),
     shell:
@@ -176,6 +184,8 @@ rule real_modes:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill", "{dataset}.modes"),
     shell:

@@ -13,6 +13,8 @@ rule train_teachers:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "{study}.teacher"),
     shell:

@@ -15,6 +15,8 @@ rule salience:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=GPUS,
     params:
         sections=params_json("seed", "device", "{study}.data.generator", "{study}.salience"),
     shell:

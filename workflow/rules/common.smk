@@ -91,3 +91,39 @@ def real_outputs():
         ],
         dataset=config["real_studies"],
     )
+
+
+# --- real-data studies (rules/real.smk) --------------------------------------------------------
+REAL = "results/{dataset}"
+REAL_MODELS = "models/{dataset}"
+
+
+def real_train_params(*extra):
+    """The params of a training step: the dataset's model and training sections, plus `extra`."""
+    keys = ["{dataset}.models", "{dataset}.hidden", "{dataset}.seeds", "{dataset}.train"]
+    return params_json("seed", "device", *keys, *extra)
+
+
+def teacher_of(kind):
+    """Input function: the checkpoint of a pair's unimodal or multimodal teacher."""
+
+    def path(wildcards):
+        if kind(wildcards) == "multimodal":
+            return f"models/{wildcards.dataset}/fusion_{wildcards.pair}.pt"
+        teacher = config[wildcards.dataset]["pairs"][wildcards.pair]["teacher"]
+        return f"models/{wildcards.dataset}/uni_{teacher}.pt"
+
+    return path
+
+
+def real_accuracies(wildcards):
+    """Every accuracy file the tables of a dataset read."""
+    section = config[wildcards.dataset]
+    pairs = list(section["pairs"])
+    each = dict(dataset=wildcards.dataset, p=pairs)
+    return (
+        expand(f"{REAL}/acc/uni_{{m}}.csv", dataset=wildcards.dataset, m=section["modalities"])
+        + expand(f"{REAL}/acc/fusion_{{p}}.csv", **each)
+        + expand(f"{REAL}/acc/kd_{{p}}_{{k}}.csv", **each, k=["unimodal", "multimodal"])
+        + expand(f"{REAL}/acc/modes_{{p}}_{{m}}.csv", **each, m=[0, 1, 2])
+    )

@@ -2,8 +2,6 @@
 # arrays -> unimodal nets (teachers and no-KD baselines) and multimodal teachers -> KD students
 # -> Algorithm 1 on the teachers' penultimate layers -> KD with channels removed (modes 0/1/2)
 # -> tables and figures. Built by `snakemake real` (not by the default target: it needs data).
-REAL = "results/{dataset}"
-REAL_MODELS = "models/{dataset}"
 
 
 wildcard_constraints:
@@ -12,24 +10,6 @@ wildcard_constraints:
     pair="[A-Za-z0-9][A-Za-z0-9-]*",  # a name under <dataset>.pairs
     teacher_kind="unimodal|multimodal",
     kd_mode="0|1|2",
-
-
-def real_train_params(*extra):
-    """The params of a training step: the dataset's model and training sections, plus `extra`."""
-    keys = ["{dataset}.models", "{dataset}.hidden", "{dataset}.seeds", "{dataset}.train"]
-    return params_json("seed", "device", *keys, *extra)
-
-
-def teacher_of(kind):
-    """Input function: the checkpoint of a pair's unimodal or multimodal teacher."""
-
-    def path(wildcards):
-        if kind(wildcards) == "multimodal":
-            return f"models/{wildcards.dataset}/fusion_{wildcards.pair}.pt"
-        teacher = config[wildcards.dataset]["pairs"][wildcards.pair]["teacher"]
-        return f"models/{wildcards.dataset}/uni_{teacher}.pt"
-
-    return path
 
 
 rule download:
@@ -196,19 +176,6 @@ rule real_modes:
         " --threads {threads} --log {log}"
 
 
-def real_accuracies(wildcards):
-    """Every accuracy file the tables of a dataset read."""
-    section = config[wildcards.dataset]
-    pairs = list(section["pairs"])
-    each = dict(dataset=wildcards.dataset, p=pairs)
-    return (
-        expand(f"{REAL}/acc/uni_{{m}}.csv", dataset=wildcards.dataset, m=section["modalities"])
-        + expand(f"{REAL}/acc/fusion_{{p}}.csv", **each)
-        + expand(f"{REAL}/acc/kd_{{p}}_{{k}}.csv", **each, k=["unimodal", "multimodal"])
-        + expand(f"{REAL}/acc/modes_{{p}}_{{m}}.csv", **each, m=[0, 1, 2])
-    )
-
-
 rule real_collect:
     input:
         real_accuracies,
@@ -223,7 +190,7 @@ rule real_collect:
         ENV
     params:
         sections=params_json("{dataset}.seeds", "{dataset}.pairs", "{dataset}.modes"),
-        results=REAL,
+        results=lambda wildcards, output: os.path.dirname(output.modes),
     shell:
         "python -m mfh real-collect --study {wildcards.dataset} --params {params.sections}"
         " --results {params.results} --log {log}"
@@ -249,7 +216,7 @@ rule real_plot:
         ENV
     params:
         sections=params_json("{dataset}.pairs"),
-        results=REAL,
+        results=lambda wildcards, output: os.path.dirname(output.modes),
     shell:
         "python -m mfh real-plot --study {wildcards.dataset} --params {params.sections}"
         " --results {params.results} --out-modes-png {output.modes}"

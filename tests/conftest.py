@@ -50,6 +50,17 @@ def shrink(params: dict, real: bool = False) -> dict:
     return tiny
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: intra-op threads only add overhead (and stall on a loaded machine)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture
 def tiny_params() -> dict:
     return shrink(load_real_params())

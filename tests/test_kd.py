@@ -28,16 +28,10 @@ from mfh.kd import (
 LEAD = (3, 5)  # leading ensemble dims
 C, N = 4, 9
 
-pytestmark = pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: intra-op threads only add overhead (and stall on a loaded machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),
+]
 
 
 def _logits(seed: int, scale: float = 2.0, dtype=torch.float64) -> torch.Tensor:

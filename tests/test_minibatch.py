@@ -24,15 +24,9 @@ from mfh.models.registry import build_fusion, build_model
 from mfh.train.minibatch import Split, accuracy, predict_logits, train_minibatch
 from mfh.train.sgd import MomentumSGD
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 C, D, H = 3, 5, 32
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def blobs(n: int, seed: int, d: int = D):

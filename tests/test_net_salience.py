@@ -24,16 +24,10 @@ from mfh.models.registry import build_fusion, build_model
 from mfh.net_salience import penultimate_salience, train_joint_nets
 from mfh.salience import minmax, precision_at_k, top_k
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 C, SHARED, A_ONLY, N = 10, 4, 4, 400
 OFFSET = 5.0  # keeps ReLU(z + OFFSET) linear for the clamped N(0, 1) latents
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def hand_built_mlp(w_head: torch.Tensor):

@@ -14,16 +14,10 @@ import torch
 from mfh.models.fusion import FusionNet
 from mfh.models.registry import build_fusion, build_from_spec, build_model, model_spec
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 C, H, B = 10, 32, 3
 SHAPES = {"image_cnn": (1, 28, 28), "audio_cnn": (1, 112, 112), "mlp": (76,)}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def batch(shape, seed=0):

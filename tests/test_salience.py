@@ -36,18 +36,11 @@ from mfh.salience import (
     train_joint,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 XS1, XS2, D = 6, 4, 20  # a-only latent dims, shared latent dims, channels per modality
 H = 16  # hidden units of the hand-built MLP
 BIAS = 5.0  # keeps ReLU(x + BIAS) linear for the N(0, 1) inputs
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors on a shared machine: intra-op threads only add overhead."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def exp3_data(m: int, n: int, seed: int, xs1: int = XS1, xs2: int = XS2, d: int = D):

@@ -27,6 +27,8 @@ from mfh.kd import KDConfig
 from mfh.models.linear import LinearEnsemble
 from mfh.train.fullbatch import accuracy, train_full_batch
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 M, D, N, N_TEST = 4, 7, 30, 200
 EPOCHS = 150
 SEEDS = [11, 2**40 + 3, 987654321, 5]
@@ -34,15 +36,6 @@ WEIGHT_ATOL = 1e-5
 
 # the largest |ensemble - single| weight difference seen, printed at the end (pytest -s)
 MAX_DIFF: dict[str, float] = {}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: intra-op threads only add overhead (and stall on a loaded machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _data(C: int, seed: int):

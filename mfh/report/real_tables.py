@@ -69,9 +69,9 @@ def failure_case(results: Path, pairs: Pairs, seeds: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns + ["student_acc"])
 
 
-def summarise_failure_case(table: pd.DataFrame) -> pd.DataFrame:
-    keys = ["teacher_modality", "student_modality", "teacher"]
-    summary = (
+def _mean_std(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean and std over seeds of the teacher's and the student's accuracy, per `keys`."""
+    return (
         table.groupby(keys, sort=False)
         .agg(
             teacher_mean=("teacher_acc", "mean"),
@@ -82,6 +82,10 @@ def summarise_failure_case(table: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
+
+
+def summarise_failure_case(table: pd.DataFrame) -> pd.DataFrame:
+    summary = _mean_std(table, ["teacher_modality", "student_modality", "teacher"])
     failure = {}
     for (a, b), group in summary.groupby(["teacher_modality", "student_modality"], sort=False):
         by = group.set_index("teacher")
@@ -119,17 +123,8 @@ def mfh_modes(
 
 
 def summarise_modes(table: pd.DataFrame, failure: pd.DataFrame) -> pd.DataFrame:
-    keys = ["teacher_modality", "student_modality", "mode", "mode_name", "ratio"]
-    summary = (
-        table.groupby(keys, sort=False)
-        .agg(
-            teacher_mean=("teacher_acc", "mean"),
-            teacher_std=("teacher_acc", "std"),
-            student_mean=("student_acc", "mean"),
-            student_std=("student_acc", "std"),
-            n=("seed", "count"),
-        )
-        .reset_index()
+    summary = _mean_std(
+        table, ["teacher_modality", "student_modality", "mode", "mode_name", "ratio"]
     )
     base = failure.groupby(["teacher_modality", "student_modality", "teacher"], sort=False)[
         "student_acc"

@@ -48,8 +48,10 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in state_dict.items()},
         "torch": str(torch.__version__),
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    # Saved through a file object: torch then names the records inside the zip "archive/...",
+    # not after the (random) temporary file, so equal checkpoints are equal bytes.
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(payload, f)
 
 
 def load_checkpoint(path, role: str) -> dict[str, Any]:

@@ -157,3 +157,15 @@ def test_killed_run_reruns_to_the_same_results(tmp_path, tiny_params):
     for name in ("acc/teacher.csv", "runs.csv", "summary.csv"):
         path = f"results/gauss_gamma/{name}"
         assert (killed / path).read_bytes() == (clean / path).read_bytes(), path
+
+
+def test_equal_checkpoints_are_equal_bytes(tmp_path):
+    """Written through a temporary file, a checkpoint must not depend on that file's name (DVC
+    compares outputs by hash: a rerun that changes nothing must change no bytes)."""
+    state = {"weight": torch.arange(6.0).reshape(2, 3)}
+    paths = [tmp_path / "a" / "teacher.pt", tmp_path / "b" / "teacher.pt"]
+    for path in paths:
+        save_checkpoint(
+            path, role="teacher", model_spec={}, layout={}, config={}, metrics={}, state_dict=state
+        )
+    assert paths[0].read_bytes() == paths[1].read_bytes()

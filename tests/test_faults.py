@@ -67,6 +67,7 @@ def test_cli_reports_a_bad_checkpoint_in_one_line(tmp_path):
     teacher.write_bytes(b"\x50\x4b\x03\x04 truncated zip")
     params = {
         "seed": 0,
+        "device": "cpu",
         "gauss_gamma.student": {"epochs": 1, "lr": 0.1},
         "gauss_gamma.distill": {
             "temperature": 1.0,
@@ -94,6 +95,8 @@ def test_cli_reports_a_bad_checkpoint_in_one_line(tmp_path):
             str(tmp_path / "kd.pt"),
             "--out-acc",
             str(tmp_path / "kd.csv"),
+            "--out-env",
+            str(tmp_path / "kd.env.json"),
         ],
         capture_output=True,
         text=True,

@@ -50,7 +50,7 @@ def test_real_params_validate() -> None:
 BAD = {
     "unknown top-level key": (
         _set("seeed", value=1),
-        "seeed: unknown key; allowed keys: seed, device, studies, gauss_gamma, gauss_alpha, gauss_modify",
+        "seeed: unknown key; allowed keys: seed, device, studies, real_studies, paths, avmnist, mfeat, gauss_gamma, gauss_alpha, gauss_modify",
     ),
     "unknown device": (
         _set("device", value="gpu"),
@@ -121,7 +121,7 @@ BAD = {
     ),
     "missing study section": (
         _drop("gauss_alpha"),
-        "gauss_alpha: is missing; required keys: seed, device, studies, gauss_gamma, gauss_alpha, gauss_modify",
+        "gauss_alpha: is missing; required keys: seed, device, studies, real_studies, paths, avmnist, mfeat, gauss_gamma, gauss_alpha, gauss_modify",
     ),
     "empty section": (
         _set("gauss_gamma", "teacher", value=None),
@@ -153,7 +153,7 @@ def test_non_mapping_top_level(document: Any, shown: str) -> None:
         validate_params(document)
     assert str(info.value).endswith(
         f"  - (top level): {shown}; expected a mapping with keys: "
-        "seed, device, studies, gauss_gamma, gauss_alpha, gauss_modify"
+        "seed, device, studies, real_studies, paths, avmnist, mfeat, gauss_gamma, gauss_alpha, gauss_modify"
     )
 
 

@@ -58,7 +58,7 @@ def test_verify_names_a_missing_file_and_what_to_do(tmp_path):
     assert "mfeat-pix.csv is missing" in message
     assert raw.file_pins("mfeat")["mfeat/mfeat-pix.csv"] in message
     assert "snakemake data/prepared/mfeat/raw.json" in message and "paths.raw" in message
-    assert "delete the bad file" in message
+    assert "replaces missing and corrupt" in message
 
 
 def test_verify_names_a_corrupt_file_with_both_checksums(tmp_path):

@@ -32,6 +32,13 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def save_png(fig, target: str | os.PathLike, dpi: int = 150) -> None:
+    """Save a matplotlib figure as PNG, atomically and reproducibly: without the "Software"
+    tag, the same figure and matplotlib version give the same bytes (Agg backend)."""
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

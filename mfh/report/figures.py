@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from mfh.io import atomic_path  # noqa: E402
+from mfh.io import save_png  # noqa: E402
 from mfh.report.tables import RUNS_COLUMNS, t_halfwidth  # noqa: E402
 
 X_LABELS = {
@@ -107,8 +107,7 @@ def plot_study(runs: pd.DataFrame, x: str, out_png: str | os.PathLike, title: st
 
             fig.suptitle(title)
             fig.tight_layout()
-            with atomic_path(out_png) as tmp:
-                fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+            save_png(fig, out_png, DPI)
         finally:
             plt.close(fig)
 

@@ -30,7 +30,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from mfh.io import atomic_path  # noqa: E402
+from mfh.io import save_png  # noqa: E402
 from mfh.report.modify_tables import RUNS_COLUMNS  # noqa: E402
 from mfh.report.tables import t_halfwidth  # noqa: E402
 
@@ -55,11 +55,6 @@ def _t_interval(values: pd.Series) -> tuple[float, float]:
     mean = float(values.mean())
     half = float(t_halfwidth(values.std(ddof=1), len(values), CONFIDENCE))
     return mean - half, mean + half
-
-
-def _save(fig: plt.Figure, out_png: str | os.PathLike) -> None:
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
 
 
 def _setting_labels(runs: pd.DataFrame) -> tuple[pd.Series, list[str]]:
@@ -188,7 +183,7 @@ def plot_modify(runs_csv: str | os.PathLike, out_png: str | os.PathLike) -> None
 
             fig.suptitle("gauss_modify (paper Table 2): a worse teacher can teach a better student")
             fig.tight_layout()
-            _save(fig, out_png)
+            save_png(fig, out_png, DPI)
         finally:
             plt.close(fig)
 
@@ -271,6 +266,6 @@ def plot_salience(
             fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False)
             fig.suptitle("Algorithm 1: salience of each channel of modality a (1 = most general)")
             fig.tight_layout(rect=(0, 0.06, 1, 1))
-            _save(fig, out_png)
+            save_png(fig, out_png, DPI)
         finally:
             plt.close(fig)

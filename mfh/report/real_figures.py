@@ -14,8 +14,6 @@ Agg backend, PNG "Software" tag stripped: the same tables give the same bytes.
 
 from __future__ import annotations
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -25,7 +23,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from mfh.io import atomic_path  # noqa: E402
+from mfh.io import save_png  # noqa: E402
 from mfh.report.real_tables import MODE_NAMES  # noqa: E402
 
 DPI = 150
@@ -34,12 +32,6 @@ DPI = 150
 def _pairs(frame: pd.DataFrame) -> list[tuple[str, str]]:
     keys = frame[["teacher_modality", "student_modality"]].drop_duplicates()
     return list(keys.itertuples(index=False, name=None))
-
-
-def _save(fig, out_png) -> None:
-    fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
 
 
 def _panels(n: int, width: float = 4.6, height: float = 3.8):
@@ -85,7 +77,8 @@ def plot_modes(modes: pd.DataFrame, summary: pd.DataFrame, title: str, out_png) 
             fig.suptitle(
                 f"{title}: modality-general vs -specific KD (mean, band ± 1 sd over seeds)"
             )
-            _save(fig, out_png)
+            fig.tight_layout()
+            save_png(fig, out_png, DPI)
         finally:
             plt.close(fig)
 
@@ -106,7 +99,8 @@ def plot_salience(salience: dict[tuple[str, str], pd.DataFrame], title: str, out
                 )
                 ax.legend(fontsize=8)
             fig.suptitle(f"{title}: Algorithm 1 salience profile (large = modality-general)")
-            _save(fig, out_png)
+            fig.tight_layout()
+            save_png(fig, out_png, DPI)
         finally:
             plt.close(fig)
 
@@ -136,6 +130,7 @@ def plot_failure_case(summary: pd.DataFrame, title: str, out_png) -> None:
                 ax.set(ylabel="test accuracy (%)", title=f"teacher {a} → student {b}")
                 ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
             fig.suptitle(f"{title}: failure case (paper Table 1), mean ± 1 sd over seeds")
-            _save(fig, out_png)
+            fig.tight_layout()
+            save_png(fig, out_png, DPI)
         finally:
             plt.close(fig)

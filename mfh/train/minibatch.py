@@ -3,9 +3,10 @@
 `train_minibatch` trains a standard-layout model (inputs (B, ...) -> logits (B, C)) by minibatch
 SGD with momentum (`mfh.train.sgd.MomentumSGD`, the arithmetic of `torch.optim.SGD`), with the
 cross-entropy loss or, given teacher logits, `mfh.kd.distillation_loss`. Every epoch it reshuffles
-the training set with the caller's generator, evaluates validation (and test) accuracy, and keeps
-the weights of the best validation epoch (ties: the earliest), which the model holds at the end.
-The reported test accuracy is the one of that epoch (PROTOCOL §5).
+the training set with the caller's generator, evaluates validation accuracy, and keeps the
+weights of the best validation epoch (ties: the earliest), which the model holds at the end.
+The reported test accuracy is the one of that epoch (PROTOCOL §5), measured only on epochs that
+improve the validation accuracy.
 
 Data: a `Split` holds one "indexable" per model input — a tensor (N, ...) or any object with
 `len(x)`, `x[rows]` (rows a LongTensor -> tensor (B, ...)) and `x.shape` — and labels (N,)
@@ -60,7 +61,8 @@ class Split:
 @dataclass
 class TrainResult:
     """The best validation epoch (1-based) and its accuracies in percent; `history` has one
-    dict per epoch (epoch, train_loss, val_acc, test_acc, seconds); `best_state` is a copy of
+    dict per epoch (epoch, train_loss, val_acc, test_acc, seconds; test_acc is measured only on
+    epochs that improve the validation accuracy, else None); `best_state` is a copy of
     the weights of the best epoch."""
 
     best_epoch: int
@@ -118,7 +120,13 @@ def train_minibatch(
         on_step = None if bar is None else (lambda step, e=epoch: bar.update(e, step))
         train_loss = _train_epoch(model, train, batches, loss_fn, opt, device, on_step)
         val_acc = accuracy(model, val, eval_batch_size, device)
-        test_acc = None if test is None else accuracy(model, test, eval_batch_size, device)
+        improved = val_acc > result.val_acc
+        # only the best validation epoch's test accuracy is reported: evaluate it then only
+        test_acc = (
+            accuracy(model, test, eval_batch_size, device)
+            if improved and test is not None
+            else None
+        )
         result.history.append(
             {
                 "epoch": epoch,
@@ -128,7 +136,7 @@ def train_minibatch(
                 "seconds": time.perf_counter() - start,
             }
         )
-        if val_acc > result.val_acc:
+        if improved:
             result.best_epoch, result.val_acc, result.test_acc = epoch, val_acc, test_acc
             result.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if bar is not None:

@@ -1,8 +1,9 @@
 """Command line: `python -m mfh <step> ...`, the entry points that the Snakemake rules run.
 
-Each step reads its parameters from `--params`, a JSON object of params.yaml sections keyed by
-their dotted name (e.g. {"seed": 0, "gauss_gamma.teacher": {"epochs": 1000, "lr": 0.1}}): the
-workflow passes exactly the sections a rule depends on, the same keys DVC tracks for its stage.
+The subcommand is the name of the Snakemake rule that runs it (`rule train_teachers` runs
+`python -m mfh train_teachers`). Each step reads its parameters from `--params`, the section files
+of the params.yaml sections its rule depends on (`.params/<dotted key>.json`, see
+`mfh.cli_common`), the same keys DVC tracks for its stage.
 Every step writes its own log file (`--log`) as well as to stderr, and creates its output folders.
 Heavy libraries (torch, pandas, seaborn) are imported inside the step that needs them, so that
 `--help` and the light steps start fast.
@@ -11,26 +12,18 @@ Heavy libraries (torch, pandas, seaborn) are imported inside the step that needs
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
+from mfh.cli_common import compute_on, sections
 from mfh.cli_real import add_real_steps
 from mfh.errors import CheckpointError, DataError, DeviceError
 
 log = logging.getLogger("mfh")
 ENV_HELP = "output JSON: torch version, device and threads that computed the metrics"
-
-
-def _sections(text: str) -> dict:
-    """JSON of dotted params keys -> {last key part: value}, e.g. "gauss_gamma.data" -> "data"."""
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SystemExit(f"--params is not valid JSON: {exc}") from exc
-    return {key.rsplit(".", 1)[-1]: value for key, value in raw.items()}
 
 
 def _setup_logging(path: str | None) -> None:
@@ -46,59 +39,54 @@ def _setup_logging(path: str | None) -> None:
     )
 
 
-def _compute_on(a: argparse.Namespace) -> None:
-    """For a step that trains: select the device (params `device`) and the CPU thread count."""
-    from mfh.device import configure
-
-    device = configure(_sections(a.params)["device"], a.threads)
-    log.info("computing on %s with %d CPU thread(s)", device, a.threads)
-
-
 def cmd_prepare(a: argparse.Namespace) -> None:
     from mfh.studies.gauss_prepare import prepare
 
-    p = _sections(a.params)
+    p = sections(a.params)
     prepare(a.study, p["seed"], p["data"], a.out_data, a.out_settings)
 
 
 def cmd_teacher(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import gauss
 
-    p = _sections(a.params)
+    p = sections(a.params)
     gauss.train_teachers(a.study, p["seed"], a.data, p["teacher"], a.out_ckpt, a.out_acc)
 
 
 def cmd_baseline(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import gauss
 
-    p = _sections(a.params)
+    p = sections(a.params)
     gauss.train_baselines(a.study, p["seed"], a.data, p["student"], a.out_ckpt, a.out_acc)
 
 
 def cmd_distill(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import gauss
 
-    p = _sections(a.params)
+    p = sections(a.params)
     gauss.distill(
         a.study, p["seed"], a.data, a.teacher, p["student"], p["distill"], a.out_ckpt, a.out_acc
     )
 
 
 def cmd_salience(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import gauss
 
-    p = _sections(a.params)
+    p = sections(a.params)
     gauss.salience(a.study, p["seed"], p["generator"], a.data, p["salience"], a.out_csv)
 
 
 def cmd_collect(a: argparse.Namespace) -> None:
     from mfh.report.tables import collect
 
+    from mfh.report.metrics import synthetic_metrics, write_metrics
+
     runs, summary = collect(a.settings, a.teacher, a.nokd, a.kd, a.out_runs, a.out_summary)
+    write_metrics(synthetic_metrics(summary), a.out_metrics)
     log.info("%s: %d runs over %d settings", a.study, len(runs), len(summary))
     for row in summary.itertuples():
         log.info(
@@ -120,7 +108,7 @@ SWEPT_QUANTITY = {"vary_gamma": "gamma", "vary_alpha": "alpha"}
 def cmd_plot(a: argparse.Namespace) -> None:
     from mfh.report.figures import plot_from_csv
 
-    generator = _sections(a.params)["generator"]
+    generator = sections(a.params)["generator"]
     plot_from_csv(a.runs, SWEPT_QUANTITY[generator], a.out_png, title=a.study)
 
 
@@ -130,39 +118,39 @@ def cmd_plot(a: argparse.Namespace) -> None:
 def cmd_modify_prepare(a: argparse.Namespace) -> None:
     from mfh.studies.modify_prepare import prepare
 
-    p = _sections(a.params)
+    p = sections(a.params)
     prepare(a.study, p["seed"], p["data"], a.out_data, a.out_settings)
 
 
 def cmd_modify_teacher(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import modify
 
-    p = _sections(a.params)
+    p = sections(a.params)
     modify.train_teachers(a.study, p["seed"], a.data, p["teacher"], a.out_ckpt, a.out_acc)
 
 
 def cmd_modify_salience(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import modify
 
-    p = _sections(a.params)
+    p = sections(a.params)
     modify.salience(a.study, p["seed"], a.data, p["salience"], a.out_csv)
 
 
 def cmd_modify_baseline(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import modify
 
-    p = _sections(a.params)
+    p = sections(a.params)
     modify.train_baselines(a.study, p["seed"], a.data, p["student"], a.out_ckpt, a.out_acc)
 
 
 def cmd_modify_distill_regular(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import modify
 
-    p = _sections(a.params)
+    p = sections(a.params)
     modify.distill_regular(
         a.study,
         p["seed"],
@@ -177,10 +165,10 @@ def cmd_modify_distill_regular(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_retrain(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import modify
 
-    p = _sections(a.params)
+    p = sections(a.params)
     modify.retrain_teachers(
         a.study,
         p["seed"],
@@ -195,10 +183,10 @@ def cmd_modify_retrain(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_distill(a: argparse.Namespace) -> None:
-    _compute_on(a)
+    compute_on(a)
     from mfh.studies import modify
 
-    p = _sections(a.params)
+    p = sections(a.params)
     modify.distill_modified(
         a.study,
         p["seed"],
@@ -216,8 +204,11 @@ def cmd_modify_distill(a: argparse.Namespace) -> None:
 def cmd_modify_collect(a: argparse.Namespace) -> None:
     from mfh.report.modify_tables import collect_modify
 
-    modes = _sections(a.params)["modes"]
-    collect_modify(a.results, modes, a.out_runs, a.out_summary)
+    from mfh.report.metrics import modify_metrics, write_metrics
+
+    modes = sections(a.params)["modes"]
+    _, summary = collect_modify(a.results, modes, a.out_runs, a.out_summary)
+    write_metrics(modify_metrics(summary), a.out_metrics)
 
 
 def cmd_modify_plot(a: argparse.Namespace) -> None:
@@ -230,7 +221,7 @@ def cmd_modify_plot(a: argparse.Namespace) -> None:
 def cmd_venn(a: argparse.Namespace) -> None:
     from mfh.venn import estimate_venn, plot_venn, write_venn
 
-    venn = estimate_venn(a.salience, a.settings, threshold=_sections(a.params)["venn"]["threshold"])
+    venn = estimate_venn(a.salience, a.settings, threshold=sections(a.params)["venn"]["threshold"])
     write_venn(venn, a.out_csv)
     plot_venn(venn, a.out_png)
     for row in venn.itertuples():
@@ -245,7 +236,7 @@ def cmd_venn(a: argparse.Namespace) -> None:
 
 def _add_modify_steps(step) -> None:
     """The gauss_modify steps: `step(name, func, help)` adds a subcommand with the common options."""
-    p = step("modify-prepare", cmd_modify_prepare, "draw the samples of gauss_modify")
+    p = step("modify_prepare", cmd_modify_prepare, "draw the samples of gauss_modify")
     p.add_argument("--out-data", required=True)
     p.add_argument("--out-settings", required=True)
 
@@ -260,17 +251,17 @@ def _add_modify_steps(step) -> None:
         p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
         return p
 
-    trainer("modify-teacher", cmd_modify_teacher, "train the regular teachers (sample A)")
-    trainer("modify-salience", cmd_modify_salience, "Algorithm 1 on sample A", outputs=("csv",))
-    trainer("modify-baseline", cmd_modify_baseline, "train the no-KD students (sample B)")
+    trainer("modify_teachers", cmd_modify_teacher, "train the regular teachers (sample A)")
+    trainer("modify_salience", cmd_modify_salience, "Algorithm 1 on sample A", outputs=("csv",))
+    trainer("modify_baselines", cmd_modify_baseline, "train the no-KD students (sample B)")
     trainer(
-        "modify-distill-regular",
+        "modify_distill_regular",
         cmd_modify_distill_regular,
         "KD students from the regular teachers",
         "teacher",
     )
     trainer(
-        "modify-retrain",
+        "modify_retrain",
         cmd_modify_retrain,
         "retrain teachers on the kept channels",
         "mode",
@@ -278,7 +269,7 @@ def _add_modify_steps(step) -> None:
         outputs=("ckpt", "acc", "kept"),
     )
     trainer(
-        "modify-distill",
+        "modify_distill",
         cmd_modify_distill,
         "KD students from the modified teachers",
         "mode",
@@ -286,18 +277,20 @@ def _add_modify_steps(step) -> None:
         "kept",
     )
 
-    p = step("modify-collect", cmd_modify_collect, "join gauss_modify's accuracies into tables")
+    p = step("modify_collect", cmd_modify_collect, "join gauss_modify's accuracies into tables")
     p.add_argument("--results", required=True, help="results/gauss_modify")
     p.add_argument("--out-runs", required=True)
     p.add_argument("--out-summary", required=True)
+    p.add_argument("--out-metrics", required=True, help="headline numbers (JSON, DVC metrics)")
 
-    p = step("modify-plot", cmd_modify_plot, "draw gauss_modify's table and salience figures")
+    p = step("modify_plot", cmd_modify_plot, "draw gauss_modify's table and salience figures")
     for option in ("runs", "salience", "settings", "out-png", "out-salience-png"):
         p.add_argument(f"--{option}", required=True)
 
-    p = step("venn", cmd_venn, "estimate the Venn diagram (gamma) from Algorithm 1's salience")
-    for option in ("salience", "settings", "out-csv", "out-png"):
-        p.add_argument(f"--{option}", required=True)
+    for name in ("venn", "modify_venn"):
+        p = step(name, cmd_venn, "estimate the Venn diagram (gamma) from Algorithm 1's salience")
+        for option in ("salience", "settings", "out-csv", "out-png"):
+            p.add_argument(f"--{option}", required=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,17 +301,19 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
         p.add_argument("--study", required=True, help="study name (a section of params.yaml)")
-        p.add_argument("--params", required=True, help="JSON of the params sections this step uses")
+        p.add_argument(
+            "--params", nargs="*", default=[], help="the params section files this step uses"
+        )
         p.add_argument("--log", help="log file (also logs to stderr)")
         return p
 
-    p = step("prepare", cmd_prepare, "draw a synthetic study's data")
+    p = step("prepare_data", cmd_prepare, "draw a synthetic study's data")
     p.add_argument("--out-data", required=True, help="output .npz of all settings x runs")
     p.add_argument("--out-settings", required=True, help="output CSV of the settings' Venn shares")
 
     for name, func, what in [
-        ("teacher", cmd_teacher, "train the teachers on modality a"),
-        ("baseline", cmd_baseline, "train the no-KD students on modality b"),
+        ("train_teachers", cmd_teacher, "train the teachers on modality a"),
+        ("train_baselines", cmd_baseline, "train the no-KD students on modality b"),
         ("distill", cmd_distill, "train the KD students on modality b from the teachers"),
     ]:
         p = step(name, func, what)
@@ -341,14 +336,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name}", required=True, help=f"{name}.csv")
     p.add_argument("--out-runs", required=True)
     p.add_argument("--out-summary", required=True)
+    p.add_argument("--out-metrics", required=True, help="headline numbers (JSON, DVC metrics)")
 
     p = step("plot", cmd_plot, "draw the study's figure from runs.csv")
     p.add_argument("--runs", required=True, help="runs.csv from `collect`")
     p.add_argument("--out-png", required=True)
 
     _add_modify_steps(step)
-    add_real_steps(step, _compute_on, _sections)
+    add_real_steps(step)
     return parser
+
+
+def handler(step: str):
+    """The function that `python -m mfh <step>` runs (the step is a Snakemake rule's name)."""
+    subcommands = build_parser()._subparsers._group_actions[0].choices
+    if step not in subcommands:
+        raise KeyError(f"no step {step!r}; steps: {', '.join(sorted(subcommands))}")
+    return subcommands[step].get_default("func")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -367,4 +371,16 @@ def main(argv: list[str] | None = None) -> int:
         log.error("mfh %s failed: %s", args.step, error)
         return 1
     log.info("mfh %s done in %.1f s", args.step, time.perf_counter() - start)
+    _trace_imports(args.step)
     return 0
+
+
+def _trace_imports(step: str) -> None:
+    """With MFH_TRACE_IMPORTS=<folder>, list the mfh modules this step loaded there: how
+    tests/test_code_deps.py checks the computed code dependencies against a real run."""
+    folder = os.environ.get("MFH_TRACE_IMPORTS")
+    if folder:
+        loaded = sorted(name for name in sys.modules if name.split(".")[0] == "mfh")
+        path = Path(folder) / f"{step}-{os.getpid()}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(loaded) + "\n")

@@ -1,13 +1,16 @@
-"""Command-line steps of the real-data studies (`python -m mfh real-<step> ...`), added to the
-parser of `mfh.cli`. The dataset (avmnist, mfeat) is passed as `--study`; `--params` holds the
-dataset's params sections (e.g. "avmnist.train" arrives as `train`).
+"""Command-line steps of the real-data studies (`python -m mfh <rule> ...`, e.g. `real_modes`),
+added to the parser of `mfh.cli`. The dataset (avmnist, mfeat) is passed as `--study`; `--params`
+holds the dataset's params section files (e.g. "avmnist.train" arrives as `train`).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
+
+from mfh.cli_common import compute_on, sections
 
 log = logging.getLogger("mfh")
 
@@ -41,25 +44,28 @@ def cmd_download(a, p) -> None:
 
 
 def cmd_prepare(a, p) -> None:
-    from importlib import import_module
+    from mfh.data import avmnist, mfeat
 
-    builder = import_module(f"mfh.data.{a.study}")
+    builder = {"avmnist": avmnist, "mfeat": mfeat}[a.study]
     builder.prepare(p["raw"], a.out_data, p["data"], p["seed"])  # "paths.raw" arrives as raw
 
 
 def cmd_unimodal(a, p) -> None:
+    compute_on(a)
     from mfh.studies import real
 
     real.train_unimodal(a.study, p["seed"], p, a.data, a.modality, a.out_ckpt, a.out_acc)
 
 
 def cmd_fusion(a, p) -> None:
+    compute_on(a)
     from mfh.studies import real
 
     real.train_fusion(a.study, p["seed"], p, a.data, _pair(a, p), a.out_ckpt, a.out_acc)
 
 
 def cmd_distill(a, p) -> None:
+    compute_on(a)
     from mfh.studies import real
 
     t, s = _pair(a, p)
@@ -71,6 +77,7 @@ def cmd_distill(a, p) -> None:
 
 
 def cmd_salience(a, p) -> None:
+    compute_on(a)
     from mfh.studies import real
 
     t, s = _pair(a, p)
@@ -78,6 +85,7 @@ def cmd_salience(a, p) -> None:
 
 
 def cmd_modes(a, p) -> None:
+    compute_on(a)
     from mfh.studies import real
 
     t, s = _pair(a, p)
@@ -87,9 +95,12 @@ def cmd_modes(a, p) -> None:
 
 
 def cmd_collect(a, p) -> None:
+    from mfh.report.metrics import real_metrics, write_metrics
     from mfh.report.real_tables import collect_real
 
     tables = collect_real(a.results, _pairs(p), [0, 1, 2], p["modes"]["ratios"], p["seeds"])
+    summaries = tables["failure_case_summary"], tables["mfh_modes_summary"]
+    write_metrics(real_metrics(*summaries, _pairs(p)), a.out_metrics)
     for row in tables["failure_case_summary"].itertuples():
         log.info(
             "  %s -> %s, teacher %-10s: teacher %6.2f  student %6.2f ± %.2f",
@@ -131,21 +142,19 @@ def cmd_plot(a, p) -> None:
     real_figures.plot_failure_case(failure, a.study, a.out_failure_png)
 
 
-def add_real_steps(step, compute_on, sections) -> None:
+def add_real_steps(step) -> None:
     """Add the real-data subcommands. `step(name, func, help)` makes a subcommand with the
-    common options; `compute_on(args)` selects the device for steps that train; `sections`
-    parses --params."""
+    common options; each handler gets the parsed arguments and its params sections."""
 
-    def wrap(func, trains: bool):
+    def with_sections(func):
+        @functools.wraps(func)
         def run(a: argparse.Namespace) -> None:
-            if trains:
-                compute_on(a)
             func(a, sections(a.params))
 
         return run
 
     def add(name: str, func, what: str, options: dict, outputs: tuple, trains: bool):
-        p = step(f"real-{name}", wrap(func, trains), what)
+        p = step(name, with_sections(func), what)
         for option, kwargs in options.items():
             p.add_argument(f"--{option}", required=True, **kwargs)
         for output in outputs:
@@ -159,9 +168,9 @@ def add_real_steps(step, compute_on, sections) -> None:
     pair = {"pair": {"help": "a pair's name under <dataset>.pairs in params.yaml"}}
     teacher = {"teacher": {"help": "teacher checkpoint"}}
     add("download", cmd_download, "verify (and fetch) the raw files", {}, ("json",), False)
-    add("prepare", cmd_prepare, "build the prepared dataset", {}, ("data",), False)
+    add("real_prepare", cmd_prepare, "build the prepared dataset", {}, ("data",), False)
     add(
-        "unimodal",
+        "real_unimodal",
         cmd_unimodal,
         "train classifiers on one modality",
         {**data, "modality": {}},
@@ -169,7 +178,7 @@ def add_real_steps(step, compute_on, sections) -> None:
         True,
     )
     add(
-        "fusion",
+        "real_fusion",
         cmd_fusion,
         "train the multimodal teachers",
         {**data, **pair},
@@ -177,7 +186,7 @@ def add_real_steps(step, compute_on, sections) -> None:
         True,
     )
     add(
-        "distill",
+        "real_distill",
         cmd_distill,
         "train KD students from a teacher",
         {**data, **pair, **teacher, "teacher-kind": {"choices": ["unimodal", "multimodal"]}},
@@ -185,7 +194,7 @@ def add_real_steps(step, compute_on, sections) -> None:
         True,
     )
     add(
-        "salience",
+        "real_salience",
         cmd_salience,
         "Algorithm 1 on the teacher's penultimate layer",
         {**data, **pair, **teacher},
@@ -193,16 +202,23 @@ def add_real_steps(step, compute_on, sections) -> None:
         True,
     )
     add(
-        "modes",
+        "real_modes",
         cmd_modes,
         "KD from teachers with channels removed (modes 0/1/2)",
         {**data, **pair, **teacher, "salience": {}, "mode": {"type": int, "choices": [0, 1, 2]}},
         ("ckpt", "acc"),
         True,
     )
-    add("collect", cmd_collect, "join the accuracies into tables", {"results": {}}, (), False)
     add(
-        "plot",
+        "real_collect",
+        cmd_collect,
+        "join the accuracies into tables",
+        {"results": {}},
+        ("metrics",),
+        False,
+    )
+    add(
+        "real_plot",
         cmd_plot,
         "draw the dataset's figures",
         {"results": {}},

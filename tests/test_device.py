@@ -13,7 +13,7 @@ import torch
 
 from mfh import device
 from mfh.errors import DeviceError
-from conftest import REPO, tool_env
+from conftest import REPO, section_files, tool_env
 
 
 @pytest.fixture
@@ -75,12 +75,13 @@ def test_environment_record(tmp_path, restore_torch_state):
 def test_step_asking_for_cuda_fails_in_one_line(tmp_path):
     """A training step with device: cuda on a CPU-only machine exits 1 with one clear line and
     writes nothing."""
-    params = json.dumps(
-        {"seed": 0, "device": "cuda", "gauss_gamma.teacher": {"epochs": 1, "lr": 0.1}}
+    params = section_files(
+        tmp_path, {"seed": 0, "device": "cuda", "gauss_gamma.teacher": {"epochs": 1, "lr": 0.1}}
     )
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "mfh", "teacher", "--study", "gauss_gamma", "--params", params]
+        [sys.executable, "-m", "mfh", "train_teachers", "--study", "gauss_gamma", "--params"]
+        + params
         + ["--data", str(tmp_path / "missing.npz"), "--out-ckpt", str(out / "t.pt")]
         + ["--out-acc", str(out / "t.csv"), "--out-env", str(out / "t.env.json")],
         cwd=REPO,

@@ -3,7 +3,6 @@ atomically, and an interrupted step leaves no half-written output."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,8 @@ import torch
 from mfh.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mfh.io import atomic_path
 from mfh.models.linear import LinearEnsemble
+
+from conftest import section_files
 
 
 def _checkpoint(path: Path, role: str = "teacher") -> None:
@@ -86,7 +87,7 @@ def test_cli_reports_a_bad_checkpoint_in_one_line(tmp_path):
             "--study",
             "gauss_gamma",
             "--params",
-            json.dumps(params),
+            *section_files(tmp_path, params),
             "--data",
             str(tmp_path / "d.npz"),
             "--teacher",

@@ -1,6 +1,8 @@
 rule train_baselines:
     input:
         data=rules.prepare_data.output.data,
+        sections=sections("seed", "device", "{study}.student"),
+        code=step_code("train_baselines"),
     output:
         ckpt="models/{study}/nokd.pt",
         acc="results/{study}/acc/nokd.csv",
@@ -14,9 +16,7 @@ rule train_baselines:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "{study}.student"),
     shell:
-        "python -m mfh baseline --study {wildcards.study} --params {params.sections}"
+        "python -m mfh train_baselines --study {wildcards.study} --params {input.sections}"
         " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
         " --out-env {output.env} --threads {threads} --log {log}"

@@ -1,16 +1,17 @@
 # Shared by all rules: parameter validation (before any job), the study wildcard, the command
-# that runs mfh, and the helper that passes params.yaml sections to a step.
-import json
+# that runs mfh, and the input functions for a step's params sections and code.
 import os
-import shlex
 import sys
 
 from mfh.config import ParamsError, validate_params
+from mfh.pipeline import code_deps
+from mfh.pipeline import sections as params_sections
 
 try:
     validate_params(config)
 except ParamsError as error:
     sys.exit(f"\n{error}\n")
+params_sections.prune(config)  # section files of keys no longer in params.yaml
 
 
 envvars:
@@ -31,22 +32,22 @@ wildcard_constraints:
     study="|".join(config["studies"]),
 
 
-def params_json(*keys):
-    """Input function: the params.yaml sections `keys` ("seed", "{study}.teacher", ...) as one
-    shell-quoted JSON object keyed by dotted name. DVC tracks the same keys for the stage.
+def sections(*keys):
+    """Input function: the section files (`.params/<key>.json`) of the params.yaml sections
+    `keys` ("seed", "{study}.teacher", ...), written when missing or changed; the step reads its
+    parameters from them, and DVC tracks the same keys for the stage (mfh/pipeline/sections.py).
     """
 
-    def resolve(wildcards):
-        sections = {}
-        for key in keys:
-            dotted = key.format(**wildcards)
-            value = config
-            for part in dotted.split("."):
-                value = value[part]
-            sections[dotted] = value
-        return shlex.quote(json.dumps(sections, sort_keys=True))
+    def files(wildcards):
+        return [str(params_sections.sync(config, key.format(**wildcards))) for key in keys]
 
-    return resolve
+    return files
+
+
+def step_code(rule):
+    """The mfh source files that `python -m mfh <rule>` may import (mfh/pipeline/code_deps.py):
+    inputs of the rule, so that editing one reruns the jobs whose step imports it."""
+    return code_deps.step_files(rule)
 
 
 def all_outputs():
@@ -101,7 +102,7 @@ REAL_MODELS = "models/{dataset}"
 def real_train_params(*extra):
     """The params of a training step: the dataset's model and training sections, plus `extra`."""
     keys = ["{dataset}.models", "{dataset}.hidden", "{dataset}.seeds", "{dataset}.train"]
-    return params_json("seed", "device", *keys, *extra)
+    return sections("seed", "device", *keys, *extra)
 
 
 def teacher_of(kind):

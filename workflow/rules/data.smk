@@ -1,4 +1,7 @@
 rule prepare_data:
+    input:
+        sections=sections("seed", "{study}.data"),
+        code=step_code("prepare_data"),
     output:
         data="data/prepared/{study}/dataset.npz",
         settings="results/{study}/settings.csv",
@@ -6,8 +9,6 @@ rule prepare_data:
         "logs/{study}/prepare_data.log",
     conda:
         ENV
-    params:
-        sections=params_json("seed", "{study}.data"),
     shell:
-        "python -m mfh prepare --study {wildcards.study} --params {params.sections}"
+        "python -m mfh prepare_data --study {wildcards.study} --params {input.sections}"
         " --out-data {output.data} --out-settings {output.settings} --log {log}"

@@ -2,6 +2,8 @@ rule distill:
     input:
         data=rules.prepare_data.output.data,
         teacher=rules.train_teachers.output.ckpt,
+        sections=sections("seed", "device", "{study}.student", "{study}.distill"),
+        code=step_code("distill"),
     output:
         ckpt="models/{study}/kd.pt",
         acc="results/{study}/acc/kd.csv",
@@ -15,10 +17,8 @@ rule distill:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "{study}.student", "{study}.distill"),
     shell:
-        "python -m mfh distill --study {wildcards.study} --params {params.sections}"
+        "python -m mfh distill --study {wildcards.study} --params {input.sections}"
         " --data {input.data} --teacher {input.teacher}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc}"
         " --out-env {output.env} --threads {threads} --log {log}"

@@ -9,6 +9,9 @@ wildcard_constraints:
 
 
 rule modify_prepare:
+    input:
+        sections=sections("seed", "gauss_modify.data"),
+        code=step_code("modify_prepare"),
     output:
         data="data/prepared/gauss_modify/dataset.npz",
         settings=f"{MODIFY}/settings.csv",
@@ -16,16 +19,16 @@ rule modify_prepare:
         "logs/gauss_modify/modify_prepare.log",
     conda:
         ENV
-    params:
-        sections=params_json("seed", "gauss_modify.data"),
     shell:
-        "python -m mfh modify-prepare --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_prepare --study gauss_modify --params {input.sections}"
         " --out-data {output.data} --out-settings {output.settings} --log {log}"
 
 
 rule modify_teachers:
     input:
         data=rules.modify_prepare.output.data,
+        sections=sections("seed", "device", "gauss_modify.teacher"),
+        code=step_code("modify_teachers"),
     output:
         ckpt=f"{MODIFY_MODELS}/teacher.pt",
         acc=f"{MODIFY}/acc/teacher.csv",
@@ -40,10 +43,8 @@ rule modify_teachers:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "gauss_modify.teacher"),
     shell:
-        "python -m mfh modify-teacher --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_teachers --study gauss_modify --params {input.sections}"
         " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
         " --out-env {output.env} --threads {threads} --log {log}"
 
@@ -51,6 +52,8 @@ rule modify_teachers:
 rule modify_salience:
     input:
         data=rules.modify_prepare.output.data,
+        sections=sections("seed", "device", "gauss_modify.salience"),
+        code=step_code("modify_salience"),
     output:
         csv=f"{MODIFY}/salience.csv",
         env=f"{MODIFY}/salience.env.json",
@@ -64,10 +67,8 @@ rule modify_salience:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "gauss_modify.salience"),
     shell:
-        "python -m mfh modify-salience --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_salience --study gauss_modify --params {input.sections}"
         " --data {input.data} --out-csv {output.csv} --out-env {output.env}"
         " --threads {threads} --log {log}"
 
@@ -75,6 +76,8 @@ rule modify_salience:
 rule modify_baselines:
     input:
         data=rules.modify_prepare.output.data,
+        sections=sections("seed", "device", "gauss_modify.student"),
+        code=step_code("modify_baselines"),
     output:
         ckpt=f"{MODIFY_MODELS}/nokd.pt",
         acc=f"{MODIFY}/acc/nokd.csv",
@@ -88,10 +91,8 @@ rule modify_baselines:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "gauss_modify.student"),
     shell:
-        "python -m mfh modify-baseline --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_baselines --study gauss_modify --params {input.sections}"
         " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
         " --out-env {output.env} --threads {threads} --log {log}"
 
@@ -100,6 +101,14 @@ rule modify_distill_regular:
     input:
         data=rules.modify_prepare.output.data,
         teacher=rules.modify_teachers.output.ckpt,
+        sections=sections(
+            "seed",
+            "device",
+            "gauss_modify.student",
+            "gauss_modify.distill",
+            "gauss_modify.legacy_swap_bug",
+        ),
+        code=step_code("modify_distill_regular"),
     output:
         ckpt=f"{MODIFY_MODELS}/regular_kd.pt",
         acc=f"{MODIFY}/acc/regular_kd.csv",
@@ -113,16 +122,8 @@ rule modify_distill_regular:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json(
-            "seed",
-            "device",
-            "gauss_modify.student",
-            "gauss_modify.distill",
-            "gauss_modify.legacy_swap_bug",
-        ),
     shell:
-        "python -m mfh modify-distill-regular --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_distill_regular --study gauss_modify --params {input.sections}"
         " --data {input.data} --teacher {input.teacher}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
         " --threads {threads} --log {log}"
@@ -131,7 +132,9 @@ rule modify_distill_regular:
 rule modify_retrain:
     input:
         data=rules.modify_prepare.output.data,
-        salience=rules.modify_salience.output.csv,  # read in mode alg1 only
+        salience=rules.modify_salience.output.csv,  # read in mode alg1 only,
+        sections=sections("seed", "device", "gauss_modify.teacher"),
+        code=step_code("modify_retrain"),
     output:
         ckpt=f"{MODIFY_MODELS}/teacher_{{mode}}.pt",
         acc=f"{MODIFY}/acc/teacher_{{mode}}.csv",
@@ -146,10 +149,8 @@ rule modify_retrain:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "gauss_modify.teacher"),
     shell:
-        "python -m mfh modify-retrain --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_retrain --study gauss_modify --params {input.sections}"
         " --mode {wildcards.mode} --data {input.data} --salience {input.salience}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-kept {output.kept}"
         " --out-env {output.env} --threads {threads} --log {log}"
@@ -160,6 +161,8 @@ rule modify_distill:
         data=rules.modify_prepare.output.data,
         teacher=rules.modify_retrain.output.ckpt,
         kept=rules.modify_retrain.output.kept,
+        sections=sections("seed", "device", "gauss_modify.student", "gauss_modify.distill"),
+        code=step_code("modify_distill"),
     output:
         ckpt=f"{MODIFY_MODELS}/kd_{{mode}}.pt",
         acc=f"{MODIFY}/acc/kd_{{mode}}.csv",
@@ -173,10 +176,8 @@ rule modify_distill:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "gauss_modify.student", "gauss_modify.distill"),
     shell:
-        "python -m mfh modify-distill --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_distill --study gauss_modify --params {input.sections}"
         " --mode {wildcards.mode} --data {input.data} --teacher {input.teacher}"
         " --kept {input.kept} --out-ckpt {output.ckpt} --out-acc {output.acc}"
         " --out-env {output.env} --threads {threads} --log {log}"
@@ -193,19 +194,21 @@ rule modify_collect:
         ),
         mod_kd=expand(f"{MODIFY}/acc/kd_{{mode}}.csv", mode=config["gauss_modify"]["modes"]),
         kept=expand(f"{MODIFY}/kept_{{mode}}.csv", mode=config["gauss_modify"]["modes"]),
+        sections=sections("gauss_modify.modes"),
+        code=step_code("modify_collect"),
     output:
         runs=f"{MODIFY}/runs.csv",
         summary=f"{MODIFY}/summary.csv",
+        metrics=f"{MODIFY}/metrics.json",
     log:
         "logs/gauss_modify/modify_collect.log",
     conda:
         ENV
-    params:
-        sections=params_json("gauss_modify.modes"),
     shell:
-        "python -m mfh modify-collect --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_collect --study gauss_modify --params {input.sections}"
         f" --results {MODIFY}"
-        " --out-runs {output.runs} --out-summary {output.summary} --log {log}"
+        " --out-runs {output.runs} --out-summary {output.summary}"
+        " --out-metrics {output.metrics} --log {log}"
 
 
 rule modify_plot:
@@ -213,6 +216,7 @@ rule modify_plot:
         runs=rules.modify_collect.output.runs,
         salience=rules.modify_salience.output.csv,
         settings=rules.modify_prepare.output.settings,
+        code=step_code("modify_plot"),
     output:
         png=f"{MODIFY}/gauss_modify.png",
         salience_png=f"{MODIFY}/salience.png",
@@ -220,10 +224,8 @@ rule modify_plot:
         "logs/gauss_modify/modify_plot.log",
     conda:
         ENV
-    params:
-        sections=params_json(),
     shell:
-        "python -m mfh modify-plot --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_plot --study gauss_modify"
         " --runs {input.runs} --salience {input.salience} --settings {input.settings}"
         " --out-png {output.png} --out-salience-png {output.salience_png} --log {log}"
 
@@ -232,6 +234,8 @@ rule modify_venn:
     input:
         salience=rules.modify_salience.output.csv,
         settings=rules.modify_prepare.output.settings,
+        sections=sections("gauss_modify.venn"),
+        code=step_code("modify_venn"),
     output:
         csv=f"{MODIFY}/venn.csv",
         png=f"{MODIFY}/venn.png",
@@ -239,9 +243,7 @@ rule modify_venn:
         "logs/gauss_modify/modify_venn.log",
     conda:
         ENV
-    params:
-        sections=params_json("gauss_modify.venn"),
     shell:
-        "python -m mfh venn --study gauss_modify --params {params.sections}"
+        "python -m mfh modify_venn --study gauss_modify --params {input.sections}"
         " --salience {input.salience} --settings {input.settings}"
         " --out-csv {output.csv} --out-png {output.png} --log {log}"

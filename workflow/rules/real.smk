@@ -13,22 +13,25 @@ wildcard_constraints:
 
 
 rule download:
+    input:
+        sections=sections("paths"),
+        code=step_code("download"),
     output:
         json="data/prepared/{dataset}/raw.json",
     log:
         "logs/{dataset}/download.log",
     conda:
         ENV
-    params:
-        sections=params_json("paths"),
     shell:
-        "python -m mfh real-download --study {wildcards.dataset} --params {params.sections}"
+        "python -m mfh download --study {wildcards.dataset} --params {input.sections}"
         " --out-json {output.json} --log {log}"
 
 
 rule real_prepare:
     input:
         raw=rules.download.output.json,
+        sections=sections("seed", "paths.raw", "{dataset}.data"),
+        code=step_code("real_prepare"),
     output:
         data="data/prepared/{dataset}/dataset.npz",
     log:
@@ -37,16 +40,16 @@ rule real_prepare:
         "logs/{dataset}/real_prepare.benchmark.tsv"
     conda:
         ENV
-    params:
-        sections=params_json("seed", "paths.raw", "{dataset}.data"),
     shell:
-        "python -m mfh real-prepare --study {wildcards.dataset} --params {params.sections}"
+        "python -m mfh real_prepare --study {wildcards.dataset} --params {input.sections}"
         " --out-data {output.data} --log {log}"
 
 
 rule real_unimodal:
     input:
         data=rules.real_prepare.output.data,
+        sections=real_train_params(),
+        code=step_code("real_unimodal"),
     output:
         ckpt=f"{REAL_MODELS}/uni_{{modality}}.pt",
         acc=f"{REAL}/acc/uni_{{modality}}.csv",
@@ -61,10 +64,8 @@ rule real_unimodal:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=real_train_params(),
     shell:
-        "python -m mfh real-unimodal --study {wildcards.dataset} --params {params.sections}"
+        "python -m mfh real_unimodal --study {wildcards.dataset} --params {input.sections}"
         " --data {input.data} --modality {wildcards.modality}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
         " --threads {threads} --log {log}"
@@ -73,6 +74,8 @@ rule real_unimodal:
 rule real_fusion:
     input:
         data=rules.real_prepare.output.data,
+        sections=real_train_params("{dataset}.pairs.{pair}"),
+        code=step_code("real_fusion"),
     output:
         ckpt=f"{REAL_MODELS}/fusion_{{pair}}.pt",
         acc=f"{REAL}/acc/fusion_{{pair}}.csv",
@@ -87,10 +90,8 @@ rule real_fusion:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=real_train_params("{dataset}.pairs.{pair}"),
     shell:
-        "python -m mfh real-fusion --study {wildcards.dataset} --params {params.sections}"
+        "python -m mfh real_fusion --study {wildcards.dataset} --params {input.sections}"
         " --data {input.data} --pair {wildcards.pair}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
         " --threads {threads} --log {log}"
@@ -100,6 +101,8 @@ rule real_distill:
     input:
         data=rules.real_prepare.output.data,
         teacher=teacher_of(lambda wildcards: wildcards.teacher_kind),
+        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill"),
+        code=step_code("real_distill"),
     output:
         ckpt=f"{REAL_MODELS}/kd_{{pair}}_{{teacher_kind}}.pt",
         acc=f"{REAL}/acc/kd_{{pair}}_{{teacher_kind}}.csv",
@@ -113,10 +116,8 @@ rule real_distill:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill"),
     shell:
-        "python -m mfh real-distill --study {wildcards.dataset} --params {params.sections}"
+        "python -m mfh real_distill --study {wildcards.dataset} --params {input.sections}"
         " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
         " --teacher-kind {wildcards.teacher_kind}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
@@ -127,6 +128,8 @@ rule real_salience:
     input:
         data=rules.real_prepare.output.data,
         teacher=teacher_of(lambda wildcards: "unimodal"),
+        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.salience"),
+        code=step_code("real_salience"),
     output:
         csv=f"{REAL}/salience_{{pair}}.csv",
         env=f"{REAL}/salience_{{pair}}.env.json",
@@ -140,10 +143,8 @@ rule real_salience:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.salience"),
     shell:
-        "python -m mfh real-salience --study {wildcards.dataset} --params {params.sections}"
+        "python -m mfh real_salience --study {wildcards.dataset} --params {input.sections}"
         " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
         " --out-csv {output.csv} --out-env {output.env} --threads {threads} --log {log}"
 
@@ -153,6 +154,8 @@ rule real_modes:
         data=rules.real_prepare.output.data,
         teacher=teacher_of(lambda wildcards: "unimodal"),
         salience=rules.real_salience.output.csv,
+        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill", "{dataset}.modes"),
+        code=step_code("real_modes"),
     output:
         ckpt=f"{REAL_MODELS}/modes_{{pair}}_{{kd_mode}}.pt",
         acc=f"{REAL}/acc/modes_{{pair}}_{{kd_mode}}.csv",
@@ -166,10 +169,8 @@ rule real_modes:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill", "{dataset}.modes"),
     shell:
-        "python -m mfh real-modes --study {wildcards.dataset} --params {params.sections}"
+        "python -m mfh real_modes --study {wildcards.dataset} --params {input.sections}"
         " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
         " --salience {input.salience} --mode {wildcards.kd_mode}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
@@ -179,21 +180,23 @@ rule real_modes:
 rule real_collect:
     input:
         real_accuracies,
+        sections=sections("{dataset}.seeds", "{dataset}.pairs", "{dataset}.modes"),
+        code=step_code("real_collect"),
     output:
         failure=f"{REAL}/failure_case.csv",
         failure_summary=f"{REAL}/failure_case_summary.csv",
         modes=f"{REAL}/mfh_modes.csv",
         modes_summary=f"{REAL}/mfh_modes_summary.csv",
+        metrics=f"{REAL}/metrics.json",
     log:
         "logs/{dataset}/real_collect.log",
     conda:
         ENV
     params:
-        sections=params_json("{dataset}.seeds", "{dataset}.pairs", "{dataset}.modes"),
         results=lambda wildcards, output: os.path.dirname(output.modes),
     shell:
-        "python -m mfh real-collect --study {wildcards.dataset} --params {params.sections}"
-        " --results {params.results} --log {log}"
+        "python -m mfh real_collect --study {wildcards.dataset} --params {input.sections}"
+        " --results {params.results} --out-metrics {output.metrics} --log {log}"
 
 
 rule real_plot:
@@ -206,6 +209,8 @@ rule real_plot:
             dataset=wildcards.dataset,
             p=config[wildcards.dataset]["pairs"],
         ),
+        sections=sections("{dataset}.pairs"),
+        code=step_code("real_plot"),
     output:
         modes=f"{REAL}/mfh_modes.png",
         salience=f"{REAL}/salience.png",
@@ -215,9 +220,8 @@ rule real_plot:
     conda:
         ENV
     params:
-        sections=params_json("{dataset}.pairs"),
         results=lambda wildcards, output: os.path.dirname(output.modes),
     shell:
-        "python -m mfh real-plot --study {wildcards.dataset} --params {params.sections}"
+        "python -m mfh real_plot --study {wildcards.dataset} --params {input.sections}"
         " --results {params.results} --out-modes-png {output.modes}"
         " --out-salience-png {output.salience} --out-failure-png {output.failure} --log {log}"

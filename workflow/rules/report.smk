@@ -4,33 +4,34 @@ rule collect:
         teacher=rules.train_teachers.output.acc,
         nokd=rules.train_baselines.output.acc,
         kd=rules.distill.output.acc,
+        code=step_code("collect"),
     output:
         runs="results/{study}/runs.csv",
         summary="results/{study}/summary.csv",
+        metrics="results/{study}/metrics.json",
     log:
         "logs/{study}/collect.log",
     conda:
         ENV
-    params:
-        sections=params_json(),
     shell:
-        "python -m mfh collect --study {wildcards.study} --params {params.sections}"
+        "python -m mfh collect --study {wildcards.study}"
         " --settings {input.settings} --teacher {input.teacher}"
         " --nokd {input.nokd} --kd {input.kd}"
-        " --out-runs {output.runs} --out-summary {output.summary} --log {log}"
+        " --out-runs {output.runs} --out-summary {output.summary}"
+        " --out-metrics {output.metrics} --log {log}"
 
 
 rule plot:
     input:
         runs=rules.collect.output.runs,
+        sections=sections("{study}.data.generator"),
+        code=step_code("plot"),
     output:
         png="results/{study}/{study}.png",
     log:
         "logs/{study}/plot.log",
     conda:
         ENV
-    params:
-        sections=params_json("{study}.data.generator"),
     shell:
-        "python -m mfh plot --study {wildcards.study} --params {params.sections}"
+        "python -m mfh plot --study {wildcards.study} --params {input.sections}"
         " --runs {input.runs} --out-png {output.png} --log {log}"

@@ -1,6 +1,8 @@
 rule train_teachers:
     input:
         data=rules.prepare_data.output.data,
+        sections=sections("seed", "device", "{study}.teacher"),
+        code=step_code("train_teachers"),
     output:
         ckpt="models/{study}/teacher.pt",
         acc="results/{study}/acc/teacher.csv",
@@ -15,9 +17,7 @@ rule train_teachers:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "{study}.teacher"),
     shell:
-        "python -m mfh teacher --study {wildcards.study} --params {params.sections}"
+        "python -m mfh train_teachers --study {wildcards.study} --params {input.sections}"
         " --data {input.data} --out-ckpt {output.ckpt} --out-acc {output.acc}"
         " --out-env {output.env} --threads {threads} --log {log}"

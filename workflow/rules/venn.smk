@@ -5,6 +5,8 @@
 rule salience:
     input:
         data=rules.prepare_data.output.data,
+        sections=sections("seed", "device", "{study}.data.generator", "{study}.salience"),
+        code=step_code("salience"),
     output:
         csv="results/{study}/salience.csv",
         env="results/{study}/salience.env.json",
@@ -17,10 +19,8 @@ rule salience:
     threads: 1
     resources:
         gpu=GPUS,
-    params:
-        sections=params_json("seed", "device", "{study}.data.generator", "{study}.salience"),
     shell:
-        "python -m mfh salience --study {wildcards.study} --params {params.sections}"
+        "python -m mfh salience --study {wildcards.study} --params {input.sections}"
         " --data {input.data} --out-csv {output.csv} --out-env {output.env}"
         " --threads {threads} --log {log}"
 
@@ -29,6 +29,8 @@ rule venn:
     input:
         salience=rules.salience.output.csv,
         settings=rules.prepare_data.output.settings,
+        sections=sections("{study}.venn"),
+        code=step_code("venn"),
     output:
         csv="results/{study}/venn.csv",
         png="results/{study}/venn.png",
@@ -36,9 +38,7 @@ rule venn:
         "logs/{study}/venn.log",
     conda:
         ENV
-    params:
-        sections=params_json("{study}.venn"),
     shell:
-        "python -m mfh venn --study {wildcards.study} --params {params.sections}"
+        "python -m mfh venn --study {wildcards.study} --params {input.sections}"
         " --salience {input.salience} --settings {input.settings}"
         " --out-csv {output.csv} --out-png {output.png} --log {log}"

@@ -15,8 +15,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"  # real datasets for tests and CI: never the network
-# What a workflow copy needs: the entry points, the config, and the code DVC lists as deps.
-WORKFLOW_FILES = ["Snakefile", "workflow", "dvc.yaml", "mfh"]
+# What a workflow copy needs: the entry points, the code, the params section files.
+WORKFLOW_FILES = ["Snakefile", "workflow", "mfh", ".params"]
 
 
 def load_real_params() -> dict:
@@ -74,6 +74,19 @@ def tool_env() -> dict:
     return env
 
 
+def section_files(folder: Path, values: dict) -> list[str]:
+    """Write {dotted params key: value} as the section files a step reads (`--params`)."""
+    from mfh.pipeline import sections
+
+    paths = []
+    for key, value in values.items():
+        path = sections.path_of(key, folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(sections.render(value))
+        paths.append(str(path))
+    return paths
+
+
 def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     """Run a command, capturing output; on failure show it in the assertion message."""
     proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True)
@@ -85,12 +98,10 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
 
 
 def make_workflow_copy(dest: Path, params: dict) -> Path:
-    """Copy the workflow into `dest` with `params` as its params.yaml.
+    """Copy the workflow into `dest` with `params` as its params.yaml, and its DVC pipeline
+    generated for those params (as the workflow itself does when params.yaml changes)."""
+    from mfh.pipeline import dvc_stages
 
-    DVC has no conditional stages, so dvc.yaml always holds every real dataset's stages; the
-    copy drops those of the datasets that `params["real_studies"]` leaves out, as a user who
-    drops a dataset would (tests/test_dvc.py checks the full dvc.yaml against the full DAG).
-    """
     dest.mkdir(parents=True, exist_ok=True)
     for name in WORKFLOW_FILES:
         src = REPO / name
@@ -99,24 +110,10 @@ def make_workflow_copy(dest: Path, params: dict) -> Path:
         else:
             shutil.copy2(src, dest / name)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _drop_real_stages(dest / "dvc.yaml", keep=params["real_studies"])
+    env = dict(os.environ, **{dvc_stages.NO_REFRESH: "1"})
+    cmd = [sys.executable, "-m", "mfh.pipeline.dvc_stages", "--workdir", str(dest)]
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
     return dest
-
-
-REAL_DATASETS = ("avmnist", "mfeat")
-
-
-def _drop_real_stages(dvc_yaml: Path, keep) -> None:
-    dropped = [d for d in REAL_DATASETS if d not in keep]
-    if not dropped:
-        return
-    spec = yaml.safe_load(dvc_yaml.read_text())
-    spec["stages"] = {
-        name: stage
-        for name, stage in spec["stages"].items()
-        if not any(name.endswith(f"_{d}") for d in dropped)
-    }
-    dvc_yaml.write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
 @pytest.fixture

@@ -1,100 +1,78 @@
-"""dvc.yaml mirrors the Snakemake DAG, and `dvc repro` after a param edit reruns exactly what
-depends on that param."""
+"""dvc.yaml is generated from the Snakemake DAG and never stale; `dvc repro` after a param or a
+code edit reruns exactly what depends on it; DVC and Snakemake hand over to each other; on a
+fresh clone an edit is never ignored; `dvc exp show` shows the studies' metrics."""
 
 from __future__ import annotations
 
+import json
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO, make_workflow_copy, run
-
-CODE_PREFIXES = ("mfh/", "workflow/")
-
-
-def dvc_stage_name(rule: str, wildcards: dict) -> str:
-    """The DVC stage of a Snakemake job: "rule@wildcard" for a synthetic rule with a wildcard
-    (DVC foreach), plain "rule" without; a real-data job is "rule[_kind]_dataset[@item]", the item
-    being its modality or pair (the `foreach` of its stage group) and kind its other wildcards."""
-    if "dataset" not in wildcards:
-        return "@".join([rule, *wildcards.values()])
-    rest = dict(wildcards)
-    dataset = rest.pop("dataset")
-    item = rest.pop("pair", None) or rest.pop("modality", None)
-    name = "_".join([rule, *rest.values(), dataset])
-    return f"{name}@{item}" if item else name
+from conftest import REPO, load_real_params, make_workflow_copy, run
+from mfh.pipeline import code_deps, dvc_stages, sections
 
 
-def snakemake_jobs(workdir: Path) -> dict[str, dict]:
-    """Every job of the full DAG (targets all and real, forceall), keyed like DVC's stages."""
-    from snakemake.api import SnakemakeApi
-    from snakemake.settings.types import DAGSettings, OutputSettings, ResourceSettings
-
-    jobs = {}
-    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
-        wf_api = api.workflow(
-            resource_settings=ResourceSettings(cores=1),
-            snakefile=workdir / "Snakefile",
-            workdir=workdir,
-        )
-        dag_settings = DAGSettings(targets={"all", "real"}, forceall=True)
-        workflow = wf_api.dag(dag_settings=dag_settings).workflow_api._workflow
-        workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True)
-        workflow._build_dag()
-        for job in workflow.dag.jobs:
-            if job.rule.name in ("all", "real"):
-                continue
-            sections = shlex.split(job.params.sections)[0]
-            key = dvc_stage_name(job.rule.name, dict(job.wildcards))
-            jobs[key] = {
-                "outs": sorted(job.output),
-                "deps": sorted(job.input),
-                "params": sorted(yaml.safe_load(sections)),
-                "rule": job.rule.name,
-                "rule_file": Path(job.rule.snakefile).resolve(),
-            }
-    return jobs
+def test_committed_dvc_yaml_is_the_generated_one():
+    """dvc.yaml is what the generator makes of the committed params.yaml, rules and code."""
+    config = load_real_params()
+    assert dvc_stages.render(config, REPO, "dvc.yaml") == (REPO / "dvc.yaml").read_text(), (
+        "dvc.yaml is stale: run `python -m mfh.pipeline.dvc_stages` (any snakemake run does)"
+    )
 
 
-def dvc_stages(workdir: Path) -> dict[str, dict]:
-    from dvc.dependency.param import ParamsDependency
-    from dvc.repo import Repo
-
-    stages = {}
-    for stage in Repo(str(workdir), uninitialized=True).index.stages:
-        params = [p for d in stage.deps if isinstance(d, ParamsDependency) for p in d.params]
-        files = [d.def_path for d in stage.deps if not isinstance(d, ParamsDependency)]
-        stages[stage.name] = {
-            "outs": sorted(o.def_path for o in stage.outs),
-            "deps": sorted(f for f in files if not f.startswith(CODE_PREFIXES)),
-            "code": [f for f in files if f.startswith(CODE_PREFIXES)],
-            "params": sorted(params),
-            "cmd": stage.cmd,
-        }
-    return stages
+def _stages(pipeline: Path) -> dict:
+    return yaml.safe_load(pipeline.read_text())["stages"]
 
 
-def test_dvc_yaml_mirrors_the_snakemake_dag():
-    jobs = snakemake_jobs(REPO)
-    stages = dvc_stages(REPO)
-    assert sorted(stages) == sorted(jobs), "a Snakemake job without a DVC stage, or vice versa"
-    for name, job in jobs.items():
-        stage = stages[name]
-        rule = job["rule"]
-        assert stage["outs"] == job["outs"], f"{name}: outputs differ"
-        assert stage["deps"] == job["deps"], f"{name}: data dependencies differ"
-        assert stage["params"] == job["params"], f"{name}: params differ"
-        target = re.escape(job["outs"][0])
-        assert re.fullmatch(
-            rf"snakemake {target} --cores all --force --allowed-rules {rule}", stage["cmd"]
-        ), f"{name}: cmd must ask Snakemake for its own target: {stage['cmd']}"
-        for code in stage["code"]:
-            assert (REPO / code).is_file(), f"{name}: code dep {code} does not exist"
-        rule_file = job["rule_file"].relative_to(REPO).as_posix()
-        assert rule_file in stage["code"], f"{name}: should depend on its rule file {rule_file}"
+@pytest.mark.parametrize("pipeline", ["dvc.yaml", "real/dvc.yaml"])
+def test_every_stage_runs_its_own_job_with_its_steps_code(pipeline):
+    """Each stage: its rule's own target through Snakemake, the rule file and the computed import
+    closure of its step as deps, the params it reads, weights cached and tables in git."""
+    stages = yaml.safe_load(dvc_stages.render(load_real_params(), REPO, pipeline))["stages"]
+    assert stages
+    for name, stage in stages.items():
+        rule = name.split("-")[0]
+        assert re.fullmatch(rf"snakemake \S+ --cores all --force --allowed-rules {rule}", stage["cmd"])
+        code = [d for d in stage["deps"] if d.startswith("mfh/")]
+        assert code == code_deps.step_files(rule), f"{name}: code deps are not its step's closure"
+        assert any(d.startswith("workflow/rules/") for d in stage["deps"]), name
+        for key in stage.get("params", []):
+            sections.resolve(load_real_params(), key)  # a real params.yaml key
+        for out in stage["outs"]:
+            path = out if isinstance(out, str) else next(iter(out))
+            cached = isinstance(out, str)
+            assert cached == path.startswith(("models/", "data/")), f"{name}: {path}"
+
+
+def test_committed_section_files_match_params_yaml():
+    """.params/ holds exactly the sections the rules read, as params.yaml has them."""
+    config = load_real_params()
+    files = sorted((REPO / sections.SECTIONS_DIR).glob("*.json"))
+    assert files
+    for path in files:
+        expected = sections.render(sections.resolve(config, sections.key_of(path)))
+        assert path.read_text() == expected, f"{path.name} differs from params.yaml"
+    used = set()
+    for pipeline in ("dvc.yaml", "real/dvc.yaml"):
+        text = dvc_stages.render(config, REPO, pipeline)
+        for stage in yaml.safe_load(text)["stages"].values():
+            used.update(stage.get("params", []))
+    assert used == {sections.key_of(p) for p in files}
+
+
+def test_section_sync_rewrites_only_changed_sections(tmp_path):
+    config = {"a": {"b": 1}, "seed": 0}
+    first = sections.sync(config, "a.b", tmp_path)
+    mtime = first.stat().st_mtime_ns
+    assert sections.sync(config, "a.b", tmp_path).stat().st_mtime_ns == mtime
+    config["a"]["b"] = 2
+    assert json.loads(sections.sync(config, "a.b", tmp_path).read_text()) == 2
+    assert sections.prune({"seed": 0}, tmp_path) == [first]
+    with pytest.raises(KeyError, match="no key 'a.c'"):
+        sections.resolve(config, "a.c")
 
 
 def _init_repo(path: Path) -> None:
@@ -120,30 +98,97 @@ def _assert_in_sync(path: Path) -> None:
     assert "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-2000:]
 
 
+def _set_param(path: Path, params: dict) -> None:
+    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
 @pytest.mark.slow
-def test_param_edit_reruns_only_distillation_and_downstream(tmp_path, tiny_params):
+def test_param_and_code_edits_rerun_exactly_what_depends_on_them(tmp_path, tiny_params):
     wf = make_workflow_copy(tmp_path / "wf", tiny_params)
     _init_repo(wf)
 
     first = run(["dvc", "repro"], wf).stdout
-    assert _stages_run(first) == set(dvc_stages(wf))
+    assert _stages_run(first) == set(_stages(wf / "dvc.yaml"))
     _assert_in_sync(wf)
 
     tiny_params["gauss_gamma"]["distill"]["temperature"] = 4.0
-    (wf / "params.yaml").write_text(yaml.safe_dump(tiny_params, sort_keys=False))
+    _set_param(wf, tiny_params)
     before = (wf / "results/gauss_gamma/acc/teacher.csv").read_bytes()
     second = run(["dvc", "repro", "--no-run-cache"], wf).stdout
     assert _stages_run(second) == {
-        "distill@gauss_gamma",
-        "collect@gauss_gamma",
-        "plot@gauss_gamma",
+        "distill-gauss_gamma",
+        "collect-gauss_gamma",
+        "plot-gauss_gamma",
     }
     assert (wf / "results/gauss_gamma/acc/teacher.csv").read_bytes() == before
     _assert_in_sync(wf)
 
+    # a code edit: exactly the stages whose step imports the module (and what follows them)
+    edited = wf / "mfh/report/metrics.py"
+    edited.write_text(edited.read_text() + "\n# an edit\n")
+    importers = {n for n, s in _stages(wf / "dvc.yaml").items() if "mfh/report/metrics.py" in s["deps"]}
+    assert importers == {"collect-gauss_gamma", "collect-gauss_alpha", "modify_collect"}
+    status = run(["dvc", "status", "--json"], wf).stdout
+    assert set(json.loads(status)) == importers
+    third = run(["dvc", "repro", "--no-run-cache"], wf).stdout
+    assert _stages_run(third) == importers  # metrics.json bytes unchanged: plots not rerun
+    _assert_in_sync(wf)
+
     # the other hand-over: a plain Snakemake run, then `dvc commit -f` records it
     tiny_params["gauss_alpha"]["teacher"]["lr"] = 0.05
-    (wf / "params.yaml").write_text(yaml.safe_dump(tiny_params, sort_keys=False))
+    _set_param(wf, tiny_params)
     run(["snakemake", "--cores", "2"], wf)
     run(["dvc", "commit", "-f"], wf)
     _assert_in_sync(wf)
+
+
+@pytest.mark.slow
+def test_fresh_clone_hands_over_and_never_ignores_an_edit(tmp_path, tiny_params):
+    """A repository whose results are committed, cloned: the README's main command, then
+    `dvc commit -f` and `dvc status` are clean, and a param edit is planned by Snakemake and
+    rerun by DVC, exactly where it applies."""
+    origin = make_workflow_copy(tmp_path / "origin", tiny_params)
+    _init_repo(origin)
+    run(["snakemake", "--cores", "2"], origin)
+    run(["dvc", "commit", "-f"], origin)
+    run(["git", "add", "-A"], origin)
+    run(["git", "commit", "-qm", "results"], origin)
+
+    # 1. a fresh clone (no Snakemake metadata, checkout mtimes): a param edit is planned
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)
+    tiny_params["gauss_gamma"]["distill"]["temperature"] = 2.0
+    _set_param(clone, tiny_params)
+    dry = run(["snakemake", "-n", "results/gauss_gamma/summary.csv"], clone)
+    assert "Nothing to be done" not in dry.stdout + dry.stderr
+    assert re.search(r"rule distill:\n(?:.*\n)*?.*reason: Updated input files: \.params/gauss_gamma\.distill\.json", dry.stdout)
+
+    # 2. another fresh clone: the README's main command regenerates every committed file
+    clone2 = tmp_path / "clone2"
+    run(["git", "clone", "-q", str(origin), str(clone2)], tmp_path)
+    run(["snakemake", "--cores", "2", "--forceall"], clone2)
+    assert run(["git", "status", "--porcelain"], clone2).stdout == ""
+    run(["dvc", "commit", "-f"], clone2)
+    assert "up to date" in run(["dvc", "status"], clone2).stdout
+    assert run(["git", "status", "--porcelain"], clone2).stdout == ""
+    tiny_params["gauss_gamma"]["distill"]["temperature"] = 2.0
+    _set_param(clone2, tiny_params)
+    rerun = run(["dvc", "repro"], clone2).stdout
+    assert _stages_run(rerun) == {"distill-gauss_gamma", "collect-gauss_gamma", "plot-gauss_gamma"}
+
+
+@pytest.mark.slow
+def test_dvc_exp_show_lists_metrics_that_change_with_a_param(tmp_path, tiny_params):
+    wf = make_workflow_copy(tmp_path / "wf", tiny_params)
+    _init_repo(wf)
+    run(["dvc", "repro"], wf)
+    run(["git", "add", "-A"], wf)
+    run(["git", "commit", "-qm", "baseline"], wf)
+    run(["dvc", "exp", "run", "-n", "hot", "-S", "gauss_gamma.distill.temperature=4"], wf)
+    shown = run(["dvc", "exp", "show", "--csv"], wf).stdout
+    header, *rows = [line.split(",") for line in shown.splitlines()]
+    assert "kd_gain.gamma=0.000" in header and "gauss_gamma.distill.temperature" in header
+    gain, temperature = header.index("kd_gain.gamma=0.000"), header.index("gauss_gamma.distill.temperature")
+    by_temperature = {row[temperature]: row[gain] for row in rows if row[temperature]}
+    assert set(by_temperature) == {"1.0", "4"}, shown
+    assert by_temperature["1.0"] != by_temperature["4"], "the experiment changed no metric"

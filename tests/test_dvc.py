@@ -185,10 +185,26 @@ def test_dvc_exp_show_lists_metrics_that_change_with_a_param(tmp_path, tiny_para
     run(["git", "add", "-A"], wf)
     run(["git", "commit", "-qm", "baseline"], wf)
     run(["dvc", "exp", "run", "-n", "hot", "-S", "gauss_gamma.distill.temperature=4"], wf)
-    shown = run(["dvc", "exp", "show", "--csv"], wf).stdout
-    header, *rows = [line.split(",") for line in shown.splitlines()]
-    assert "kd_gain.gamma=0.000" in header and "gauss_gamma.distill.temperature" in header
-    gain, temperature = header.index("kd_gain.gamma=0.000"), header.index("gauss_gamma.distill.temperature")
-    by_temperature = {row[temperature]: row[gain] for row in rows if row[temperature]}
-    assert set(by_temperature) == {"1.0", "4"}, shown
-    assert by_temperature["1.0"] != by_temperature["4"], "the experiment changed no metric"
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], wf).stdout)
+    gain_by_temperature = {}
+    for row in _exp_rows(shown):
+        temperature = row["params"]["params.yaml"]["data"]["gauss_gamma"]["distill"]["temperature"]
+        metrics = row["metrics"]["results/gauss_gamma/metrics.json"]["data"]
+        gain_by_temperature[temperature] = metrics["kd_gain"]
+    assert set(gain_by_temperature) == {1.0, 4}, gain_by_temperature
+    assert gain_by_temperature[1.0] != gain_by_temperature[4], "the experiment changed no metric"
+
+
+def _exp_rows(shown) -> list[dict]:
+    """Every row (baseline and experiments) of `dvc exp show --json`: dicts with data.metrics."""
+    rows = []
+    if isinstance(shown, dict):
+        data = shown.get("data")
+        if isinstance(data, dict) and "metrics" in data and "params" in data:
+            rows.append(data)
+        for value in shown.values():
+            rows.extend(_exp_rows(value))
+    elif isinstance(shown, list):
+        for value in shown:
+            rows.extend(_exp_rows(value))
+    return rows

@@ -41,7 +41,7 @@ rule real_prepare:
         sections=params_json("seed", "paths.raw", "{dataset}.data"),
     shell:
         "python -m mfh real-prepare --study {wildcards.dataset} --params {params.sections}"
-        " --out-data {output.data} --log {log}"
+        " --raw-json {input.raw} --out-data {output.data} --log {log}"
 
 
 rule real_unimodal:

@@ -26,28 +26,48 @@ def _pair(a, p) -> tuple[str, str]:
 
 
 def cmd_download(a, p) -> None:
+    """Verify (with `paths.download`: fetch) the raw files against the manifests folder
+    `paths.manifests` (null or absent: the packaged pins) and write the record raw.json: the
+    manifests' sha256 and, when `paths.manifests` is set, that folder (`manifests_dir`), which
+    real-prepare then verifies against too. With the packaged pins raw.json is as before."""
     from mfh.data import raw
     from mfh.io import write_text_atomic
 
     paths = p["paths"]
+    manifests = paths.get("manifests")
     if paths["download"]:
-        files = raw.download(a.study, paths["raw"])
+        files = raw.download(a.study, paths["raw"], manifests=manifests)
     else:
-        files = raw.verify(paths["raw"], a.study)
+        files = raw.verify(paths["raw"], a.study, manifests)
     record = {
         "dataset": a.study,
         "files": len(files),
-        "manifests": {part: raw.manifest_digest(part) for part in raw.DATASETS[a.study]},
+        "manifests": {part: raw.manifest_digest(part, manifests) for part in raw.DATASETS[a.study]},
     }
+    if manifests is not None:
+        record["manifests_dir"] = str(manifests)
     write_text_atomic(a.out_json, json.dumps(record, indent=2, sort_keys=True) + "\n")
-    log.info("%s: %d raw files verified under %s", a.study, len(files), paths["raw"])
+    where = "packaged" if manifests is None else str(manifests)
+    log.info(
+        "%s: %d raw files verified under %s (manifests: %s)",
+        a.study,
+        len(files),
+        paths["raw"],
+        where,
+    )
 
 
 def cmd_prepare(a, p) -> None:
+    """Build the prepared dataset from `paths.raw`, verified against the manifests folder that
+    the download step recorded in `--raw-json` (none recorded: the packaged pins)."""
+    from pathlib import Path
+
     from mfh.data import avmnist, mfeat
 
+    manifests = json.loads(Path(a.raw_json).read_text(encoding="utf-8")).get("manifests_dir")
     builder = {"avmnist": avmnist, "mfeat": mfeat}[a.study]
-    builder.prepare(p["raw"], a.out_data, p["data"], p["seed"])  # "paths.raw" arrives as raw
+    # "paths.raw" arrives as raw
+    builder.prepare(p["raw"], a.out_data, p["data"], p["seed"], manifests=manifests)
 
 
 def cmd_unimodal(a, p) -> None:
@@ -168,7 +188,8 @@ def add_real_steps(step) -> None:
     pair = {"pair": {"help": "a pair's name under <dataset>.pairs in params.yaml"}}
     teacher = {"teacher": {"help": "teacher checkpoint"}}
     add("download", cmd_download, "verify (and fetch) the raw files", {}, ("json",), False)
-    add("real_prepare", cmd_prepare, "build the prepared dataset", {}, ("data",), False)
+    raw_json = {"raw-json": {"help": "the download step's raw.json (names the manifests used)"}}
+    add("real_prepare", cmd_prepare, "build the prepared dataset", raw_json, ("data",), False)
     add(
         "real_unimodal",
         cmd_unimodal,

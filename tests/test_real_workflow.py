@@ -1,4 +1,4 @@
-"""End to end: the tiny configuration of both real datasets (on ../shared/data) through
+"""End to end: the tiny configuration of both real datasets (on the shipped fixture) through
 `snakemake real`, the table contract of the issue, and clear failures on bad raw data."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA, make_workflow_copy, run
+from conftest import FIXTURE_RAW, make_workflow_copy, run
 
 pytestmark = pytest.mark.slow
 
@@ -84,9 +84,24 @@ def test_every_training_step_records_its_environment(real_run):
         assert {"torch", "device", "threads"} <= set(record), path
 
 
+def test_raw_files_are_verified_against_the_fixture_manifests(real_run):
+    """download records the manifests folder in raw.json; prepare checks against it too."""
+    from mfh.data import raw
+    from mfh.data.real import load_prepared
+
+    wf, params = real_run
+    manifests = params["paths"]["manifests"]
+    for dataset in ("avmnist", "mfeat"):
+        record = json.loads((wf / f"data/prepared/{dataset}/raw.json").read_text())
+        assert record["manifests_dir"] == manifests
+        digests = {part: raw.manifest_digest(part, manifests) for part in raw.DATASETS[dataset]}
+        assert record["manifests"] == digests
+        assert load_prepared(wf / f"data/prepared/{dataset}/dataset.npz").meta["inputs"] == digests
+
+
 def _corrupt_raw_copy(tmp_path):
     raw = tmp_path / "raw"
-    shutil.copytree(SHARED_DATA / "mfeat", raw / "mfeat")
+    shutil.copytree(FIXTURE_RAW / "mfeat", raw / "mfeat")
     path = raw / "mfeat/mfeat-mor.csv"
     path.chmod(0o644)
     data = bytearray(path.read_bytes())

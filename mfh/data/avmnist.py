@@ -233,14 +233,22 @@ def build(
     return arrays, meta
 
 
-def prepare(raw_dir: str | os.PathLike, out_path: str | os.PathLike, cfg: dict, seed: int) -> None:
-    """Verify the raw MNIST and FSDD files, build AV-MNIST and write it to `out_path` atomically."""
+def prepare(
+    raw_dir: str | os.PathLike,
+    out_path: str | os.PathLike,
+    cfg: dict,
+    seed: int,
+    manifests: str | os.PathLike | None = None,
+) -> None:
+    """Verify the raw MNIST and FSDD files against the manifests folder `manifests` (None: the
+    packaged pins), build AV-MNIST from the pinned files and write it to `out_path` atomically."""
     raw_dir = Path(raw_dir)
     log.info("avmnist: verifying raw files under %s", raw_dir)
-    raw.verify(raw_dir, STUDY)
-    mnist = raw.read_mnist(raw_dir / raw.MNIST_FILE)
-    recordings = sort_recordings(PurePosixPath(rel).name for rel in raw.file_pins("fsdd"))
+    raw.verify(raw_dir, STUDY, manifests)
+    mnist = raw.read_mnist(raw_dir / raw.MNIST_FILE, manifests)
+    pinned = raw.file_pins("fsdd", manifests)
+    recordings = sort_recordings(PurePosixPath(rel).name for rel in pinned)
     arrays, meta = build(mnist, recordings, raw_dir / RECORDINGS_DIR, cfg, seed)
-    meta["inputs"] = {part: raw.manifest_digest(part) for part in raw.DATASETS[STUDY]}
+    meta["inputs"] = {part: raw.manifest_digest(part, manifests) for part in raw.DATASETS[STUDY]}
     save_prepared(out_path, arrays, meta)
     log.info("avmnist: wrote %s", out_path)

@@ -1,10 +1,12 @@
 """UCI Multiple Features (mfeat): six feature views of the same 2000 handwritten digits.
 
 Views (raw_dir/mfeat/mfeat-{view}.csv, header row, last column = label, row i = the same digit in
-every view): fou 76, fac 216, kar 64, pix 240, zer 47, mor 6 features.
+every view): fou 76, fac 216, kar 64, pix 240, zer 47, mor 6 features. The full data has 2000
+rows (ROWS); the row count is not fixed here (the pinned checksums fix the files), but every view
+must have the same rows, so a subset such as the tests' fixture reads the same way.
 
-Settings (`cfg`; missing keys take DEFAULTS): n_train, n_val, n_test: rows per split, at most 2000
-together (default 1200 / 300 / 500, all rows).
+Settings (`cfg`; missing keys take DEFAULTS): n_train, n_val, n_test: rows per split, at most the
+rows of the files together (default 1200 / 300 / 500, all 2000 rows).
 
 Split (stratified, mfh.seeding.numpy_rng(seed, "mfeat", "split")): the rows of each class are
 shuffled, then the classes are interleaved in proportion (row j of a class with m rows gets the
@@ -34,19 +36,21 @@ log = logging.getLogger(__name__)
 
 STUDY = "mfeat"
 VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}  # view -> features
-ROWS = 2000
+ROWS = 2000  # rows of the full data (the files pinned in mfh/data/manifests/mfeat.sha256)
 DEFAULTS = {"n_train": 1200, "n_val": 300, "n_test": 500}
 
 
-def read_view(path: Path, features: int) -> tuple[np.ndarray, np.ndarray]:
-    """One view's CSV -> features (ROWS, features) float64 and labels (ROWS,) int64."""
+def read_view(path: Path, features: int, rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One view's CSV -> features (N, features) float64 and labels (N,) int64; N = `rows` when
+    given (else any N >= 1)."""
     try:
-        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)  # (ROWS, features + 1)
+        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)  # (N, features + 1)
     except (OSError, ValueError) as e:
         raise DataError(f"{path}: not a readable mfeat CSV ({e})") from e
-    if table.shape != (ROWS, features + 1):
+    n = table.shape[0] if rows is None else rows
+    if table.shape != (n, features + 1) or n < 1:
         raise DataError(
-            f"{path}: {table.shape[0]} rows x {table.shape[1]} columns, expected {ROWS} x "
+            f"{path}: {table.shape[0]} rows x {table.shape[1]} columns, expected {n} x "
             f"{features + 1} ({features} features and the label)"
         )
     if not np.isfinite(table).all():
@@ -58,11 +62,12 @@ def read_view(path: Path, features: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_views(raw_dir: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every view (view -> (ROWS, d_view) float64) and the labels (ROWS,) they all agree on."""
+    """Every view (view -> (N, d_view) float64) and the labels (N,) they all agree on; N is the
+    row count of the first view (mfeat-fou.csv), which every other view must have too."""
     views, labels = {}, None
     for view, features in VIEWS.items():
         path = Path(raw_dir) / f"mfeat/mfeat-{view}.csv"
-        views[view], y = read_view(path, features)
+        views[view], y = read_view(path, features, None if labels is None else len(labels))
         if labels is not None and not np.array_equal(y, labels):
             row = int(np.flatnonzero(y != labels)[0])
             raise DataError(
@@ -124,11 +129,18 @@ def build(
     return arrays, meta
 
 
-def prepare(raw_dir: str | os.PathLike, out_path: str | os.PathLike, cfg: dict, seed: int) -> None:
-    """Verify the raw mfeat CSVs, split and standardise them, write `out_path` atomically."""
-    raw.verify(raw_dir, STUDY)
+def prepare(
+    raw_dir: str | os.PathLike,
+    out_path: str | os.PathLike,
+    cfg: dict,
+    seed: int,
+    manifests: str | os.PathLike | None = None,
+) -> None:
+    """Verify the raw mfeat CSVs against the manifests folder `manifests` (None: the packaged
+    pins), split and standardise them, write `out_path` atomically."""
+    raw.verify(raw_dir, STUDY, manifests)
     views, labels = read_views(Path(raw_dir))
     arrays, meta = build(views, labels, cfg, seed)
-    meta["inputs"] = {part: raw.manifest_digest(part) for part in raw.DATASETS[STUDY]}
+    meta["inputs"] = {part: raw.manifest_digest(part, manifests) for part in raw.DATASETS[STUDY]}
     save_prepared(out_path, arrays, meta)
     log.info("mfeat: wrote %s", out_path)

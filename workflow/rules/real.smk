@@ -42,7 +42,7 @@ rule real_prepare:
         ENV
     shell:
         "python -m mfh real_prepare --study {wildcards.dataset} --params {input.sections}"
-        " --out-data {output.data} --log {log}"
+        " --raw-json {input.raw} --out-data {output.data} --log {log}"
 
 
 rule real_unimodal:

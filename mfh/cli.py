@@ -47,11 +47,20 @@ def _setup_logging(path: str | None) -> None:
 
 
 def _compute_on(a: argparse.Namespace) -> None:
-    """For a step that trains: select the device (params `device`) and the CPU thread count."""
+    """For a step that trains: the CPU kernels (mfh.numerics), the device (params `device`) and
+    the CPU thread count. The CPU model is logged here, not in the committed env.json."""
     from mfh.device import configure
+    from mfh.numerics import cpu_model, enforce
 
+    kernels = enforce()
     device = configure(_sections(a.params)["device"], a.threads)
-    log.info("computing on %s with %d CPU thread(s)", device, a.threads)
+    log.info(
+        "computing on %s with %d CPU thread(s), %s CPU kernels, on %s",
+        device,
+        a.threads,
+        kernels,
+        cpu_model(),
+    )
 
 
 def cmd_prepare(a: argparse.Namespace) -> None:

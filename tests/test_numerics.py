@@ -122,7 +122,7 @@ def test_portable_kernels_give_the_same_bytes_on_both_machines(kind, inputs, tmp
 @needs_avx512
 @pytest.mark.parametrize("kind", ["cnn", "linear"])
 def test_native_kernels_differ_between_the_machines(kind, inputs, tmp_path):
-    """The same step with the machine's kernels: the checkpoints differ (the test above can fail)."""
+    """The machine's kernels: the checkpoints differ, so the test above can fail."""
     runs = _outputs(kind, inputs, tmp_path, "native")
     assert runs["avx512"]["model.pt"] != runs["avx2"]["model.pt"]
     records = [json.loads(runs[m]["acc.env.json"]) for m in MACHINES]

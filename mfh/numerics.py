@@ -24,8 +24,10 @@ silently computing with the machine's kernels. `record()` is the part of `<metri
 says which kernels computed (no CPU model name: env.json files are committed and must regenerate
 byte-identical elsewhere; the model name is in the step's log).
 
-`MFH_CPU_KERNELS=native` leaves every choice to the machine: faster (benchmarks/bench_numerics.py)
-but results then match only those of the same CPU model and library versions.
+`MFH_CPU_KERNELS=native` leaves every choice to the machine: faster (benchmarks/bench_numerics.py:
+measured here, portable costs 1.5x on the synthetic trainers, 1.2x on the whole synthetic
+workflow, 5-6x on an epoch of the AV-MNIST CNNs), but results then match only those of the same
+CPU model and library versions.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ version, the device (and GPU name), the thread count, the determinism flag, the 
 and the CPU kernels in force (`mfh.numerics.record()`: portable or native, ATen capability, MKL
 branch, oneDNN and NNPACK). Nothing machine-specific such as the CPU model: the files are
 committed and regenerate byte-identical on other machines (the model is in the step's log).
-Same params + same code + same environment record => byte-identical metrics. Results computed on another device or
-torch version can differ in the last digits; the record says which is which.
+Same params + same code + same environment record => byte-identical metrics. Results computed on
+another device or torch version can differ in the last digits; the record says which is which.
 """
 
 from __future__ import annotations

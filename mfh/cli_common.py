@@ -31,8 +31,17 @@ def sections(paths: list[str]) -> dict:
 
 
 def compute_on(args) -> None:
-    """For a step that trains: select the device (params `device`) and the CPU thread count."""
+    """For a step that trains: the CPU kernels (mfh.numerics), the device (params `device`) and
+    the CPU thread count. The CPU model is logged here, not in the committed env.json."""
     from mfh.device import configure
+    from mfh.numerics import cpu_model, enforce
 
+    kernels = enforce()
     device = configure(sections(args.params)["device"], args.threads)
-    log.info("computing on %s with %d CPU thread(s)", device, args.threads)
+    log.info(
+        "computing on %s with %d CPU thread(s), %s CPU kernels, on %s",
+        device,
+        args.threads,
+        kernels,
+        cpu_model(),
+    )

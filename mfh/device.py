@@ -10,9 +10,12 @@
 - it remembers the device for the whole process: `current()` is where tensors and models go.
 
 `environment()` is what each step writes next to its metrics (`<metrics>.env.json`): the torch
-version, the device (and GPU name), the thread count and the determinism flag. Same params + same
-code + same environment record => byte-identical metrics. Results computed on another device or
-torch version can differ in the last digits; the record says which is which.
+version, the device (and GPU name), the thread count, the determinism flag, the CPU architecture
+and the CPU kernels in force (`mfh.numerics.record()`: portable or native, ATen capability, MKL
+branch, oneDNN and NNPACK). Nothing machine-specific such as the CPU model: the files are
+committed and regenerate byte-identical on other machines (the model is in the step's log).
+Same params + same code + same environment record => byte-identical metrics. Results computed on
+another device or torch version can differ in the last digits; the record says which is which.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import platform
 
 import torch
 
+from mfh import numerics
 from mfh.errors import DeviceError
 from mfh.io import write_text_atomic
 
@@ -75,7 +79,8 @@ def environment() -> dict:
         "threads": torch.get_num_threads(),
         "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
         "python": platform.python_version(),
-        "machine": platform.machine(),
+        "machine": platform.machine(),  # CPU architecture, e.g. x86_64
+        **numerics.record(),
     }
     if device.type == "cuda":
         record["gpu"] = torch.cuda.get_device_name(device)

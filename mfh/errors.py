@@ -7,7 +7,8 @@ class CheckpointError(RuntimeError):
 
 
 class DeviceError(RuntimeError):
-    """The device asked for in params.yaml (`device: cuda`) cannot be used on this machine."""
+    """The device asked for in params.yaml (`device: cuda`) cannot be used on this machine, or the
+    CPU kernels asked for (MFH_CPU_KERNELS, mfh.numerics) are not in effect."""
 
 
 class DataError(Exception):

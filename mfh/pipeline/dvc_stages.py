@@ -4,7 +4,8 @@
 - `real/dvc.yaml`: the jobs of `snakemake real` (the real-data studies). It is written only once
   the user has built real data (a real dataset's prepared arrays exist) and is not committed, so
   that on a clone that never ran `snakemake real`, DVC sees no stage whose outputs it cannot have
-  (`dvc status` and `dvc commit -f` stay clean); its `real/dvc.lock` is committed with the results.
+  (`dvc status` and `dvc commit -f` stay clean); its `real/dvc.lock` is committed with the
+  results. (It cannot be git-ignored: DVC refuses a git-ignored dvc.yaml.)
 
 A stage is named `<rule>-<wildcard values>` (e.g. `distill-gauss_gamma`,
 `real_modes-avmnist-audio-image-0`); its cmd asks Snakemake for exactly that job's first output

@@ -140,13 +140,13 @@ def test_torch_computing_before_the_pin_is_a_one_line_error(inputs, tmp_path):
     argv += ["--out-acc", str(tmp_path / "t.csv"), "--out-env", str(tmp_path / "t.env.json")]
     early = f"import runpy, sys, torch; torch.ones(3).exp(); sys.argv = {argv!r}; "
     early += "runpy.run_module('mfh', run_name='__main__')"
-    env = {**tool_env(), "ATEN_CPU_CAPABILITY": "avx2"}
+    env = {**tool_env(), "ATEN_CPU_CAPABILITY": "avx512"}
     env.pop("MFH_CPU_KERNELS", None)
     proc = subprocess.run(
         [sys.executable, "-c", early], cwd=REPO, env=env, capture_output=True, text=True
     )
     assert proc.returncode == 1, proc.stderr[-3000:]
-    assert "portable CPU kernels are not in effect (ATen AVX2" in proc.stderr
+    assert "portable CPU kernels are not in effect (ATen AVX512" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "t.pt").exists() and not (tmp_path / "t.env.json").exists()
 
@@ -168,3 +168,23 @@ def test_environment_record_reports_the_kernels(monkeypatch):
     monkeypatch.setenv("MFH_CPU_KERNELS", "fast")
     with pytest.raises(numerics.DeviceError, match="MFH_CPU_KERNELS='fast' is not one of"):
         numerics.enforce()
+
+
+@needs_avx512
+@pytest.mark.slow
+def test_a_whole_study_gives_the_same_bytes_on_both_machines(tmp_path, tiny_params, monkeypatch):
+    """gauss_gamma through Snakemake (data, teachers, baselines, KD, Algorithm 1, tables,
+    figures) under each simulated machine: every file it writes, checkpoints included, is equal."""
+    from conftest import make_workflow_copy, run
+
+    targets = ["results/gauss_gamma/summary.csv", "results/gauss_gamma/venn.csv"]
+    files = {}
+    for machine, env in MACHINES.items():
+        wf = make_workflow_copy(tmp_path / machine, tiny_params)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        run(["snakemake", *targets, "--cores", "2"], wf)
+        written = [p for d in ("results", "models", "data/prepared") for p in (wf / d).rglob("*")]
+        files[machine] = {str(p.relative_to(wf)): p.read_bytes() for p in written if p.is_file()}
+    assert len(files["avx2"]) >= 15 and any(name.endswith(".pt") for name in files["avx2"])
+    assert files["avx512"] == files["avx2"]

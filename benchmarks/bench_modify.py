@@ -67,9 +67,8 @@ def snakemake_once():
     work = Path(tempfile.mkdtemp(prefix="mfh-bench-modify-"))
     for f in ("Snakefile", "params.yaml"):
         shutil.copy2(REPO / f, work / f)
-    shutil.copytree(
-        REPO / "workflow", work / "workflow", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for folder in ("workflow", "mfh", ".params"):  # the rules take the code and sections as inputs
+        shutil.copytree(REPO / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
     # targets first: --quiet takes optional values
     cmd = [str(Path(sys.executable).parent / "snakemake"), *TARGETS, "--cores", "all", "--quiet"]
     started, start = datetime.now(), time.perf_counter()

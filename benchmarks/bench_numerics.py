@@ -90,7 +90,8 @@ def run_workflow(mode: str) -> float:
         for name in ("Snakefile", "params.yaml"):
             shutil.copy2(REPO / name, work / name)
         skip = shutil.ignore_patterns("__pycache__")
-        shutil.copytree(REPO / "workflow", work / "workflow", ignore=skip)
+        for folder in ("workflow", "mfh", ".params"):  # the rules' inputs: code and sections
+            shutil.copytree(REPO / folder, work / folder, ignore=skip)
         bindir = str(Path(sys.executable).parent)
         path = bindir + os.pathsep + os.environ["PATH"]
         env = {**os.environ, "MFH_CPU_KERNELS": mode, "PATH": path}

@@ -142,7 +142,7 @@ def step_modules(step: str) -> frozenset[str]:
     func = inspect.unwrap(handler(step))
     module = func.__module__
     source = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    seeds = set(ENTRY_MODULES) | _module_level_imports("mfh.__main__")
+    seeds = set(ENTRY_MODULES)
     for entry in ENTRY_MODULES:
         seeds |= _module_level_imports(entry)
     seeds |= _handler_imports(module, source.body[0], set())

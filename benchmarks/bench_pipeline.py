@@ -1,6 +1,6 @@
 """Wall-clock time of the whole workflow, end to end, from scratch.
 
-Copies the repository's `Snakefile`, `workflow/`, `mfh/`, `.params/` and `params.yaml` into a fresh temporary
+Copies the repository's `Snakefile`, `workflow/`, `mfh/`, `.params/`, `params.yaml` and `dvc.yaml` into a fresh temporary
 directory (never touching the repository's own data/, models/, results/ or logs/), runs
 `snakemake --cores all --quiet <the outputs of the studies in params.yaml>` there (with `--all`:
 the default target, gauss_modify included) with the Snakemake next to this Python, and times the
@@ -52,6 +52,7 @@ def run_once(cores: str, everything: bool) -> tuple[float, Path, datetime]:
     work = Path(tempfile.mkdtemp(prefix="mfh-bench-pipeline-"))
     shutil.copy2(REPO / "Snakefile", work / "Snakefile")
     shutil.copy2(REPO / "params.yaml", work / "params.yaml")
+    shutil.copy2(REPO / "dvc.yaml", work / "dvc.yaml")  # up to date: no regeneration, as in the repo
     for folder in ("workflow", "mfh", ".params"):  # the rules take the code and sections as inputs
         shutil.copytree(REPO / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
     snakemake = Path(sys.executable).parent / "snakemake"

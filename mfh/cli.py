@@ -23,7 +23,7 @@ from mfh.cli_real import add_real_steps
 from mfh.errors import CheckpointError, DataError, DeviceError
 
 log = logging.getLogger("mfh")
-ENV_HELP = "output JSON: torch version, device and threads that computed the metrics"
+ENV_HELP = "output JSON: torch version, device, threads and CPU kernels that computed the metrics"
 
 
 def _setup_logging(path: str | None) -> None:
@@ -347,9 +347,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    return build_parser()._subparsers._group_actions[0].choices
+
+
+def steps() -> list[str]:
+    """Every step's name (= the Snakemake rule that runs it), sorted."""
+    return sorted(_subcommands())
+
+
 def handler(step: str):
     """The function that `python -m mfh <step>` runs (the step is a Snakemake rule's name)."""
-    subcommands = build_parser()._subparsers._group_actions[0].choices
+    subcommands = _subcommands()
     if step not in subcommands:
         raise KeyError(f"no step {step!r}; steps: {', '.join(sorted(subcommands))}")
     return subcommands[step].get_default("func")

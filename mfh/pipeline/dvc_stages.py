@@ -126,7 +126,8 @@ def real_built(config: dict, workdir: Path) -> bool:
     """Has the user built real data here (so DVC should see the real-data stages)?"""
     if (workdir / "real" / "dvc.yaml").is_file():
         return True
-    return any((workdir / f"data/prepared/{d}/dataset.npz").is_file() for d in config["real_studies"])
+    prepared = [workdir / f"data/prepared/{d}/dataset.npz" for d in config["real_studies"]]
+    return any(path.is_file() for path in prepared)
 
 
 def pipelines(config: dict, workdir: Path) -> list[str]:
@@ -157,14 +158,13 @@ def _structure(value):
 
 def fingerprint(config: dict, workdir: Path) -> str:
     """Changes when the DVC pipelines may: params structure, rules, imports, this generator."""
-    from mfh.cli import build_parser
+    from mfh.cli import steps
 
     digest = hashlib.sha256()
     digest.update(json.dumps(_structure(config), sort_keys=True).encode())
     for rules in sorted([workdir / "Snakefile", *sorted((workdir / "workflow").rglob("*.smk"))]):
         digest.update(rules.read_bytes())
-    steps = build_parser()._subparsers._group_actions[0].choices
-    digest.update(json.dumps({s: code_deps.step_files(s) for s in sorted(steps)}).encode())
+    digest.update(json.dumps({s: code_deps.step_files(s) for s in steps()}).encode())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
 

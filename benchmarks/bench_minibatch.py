@@ -27,7 +27,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from mfh.models.registry import build_model
+from mfh.models.build import build_model
 from mfh.train.minibatch import Split, train_minibatch
 
 MODELS = {"image_cnn": (1, 28, 28), "audio_cnn": (1, 112, 112), "mlp": (216,)}

@@ -41,8 +41,8 @@ def worker(a: argparse.Namespace) -> None:
     import yaml
 
     from mfh.data.synthetic import build_study
-    from mfh.models.registry import build_model
-    from mfh.studies.ensemble_io import as_features, as_labels, init_ensemble
+    from mfh.models.build import build_model
+    from mfh.studies.ensemble import as_features, as_labels, init_ensemble
     from mfh.train.fullbatch import train_full_batch
     from mfh.train.minibatch import Split, train_minibatch
 

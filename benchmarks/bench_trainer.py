@@ -29,7 +29,7 @@ from torch import nn
 
 from mfh.data.synthetic import build_study
 from mfh.kd import KDConfig
-from mfh.studies.ensemble_io import as_features, as_labels, init_ensemble
+from mfh.studies.ensemble import as_features, as_labels, init_ensemble
 from mfh.train.fullbatch import accuracy, train_full_batch
 
 STUDY, SEED, TARGET = "gauss_gamma", 0, 20.0

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 import mfh.train.minibatch as minibatch
 from mfh.kd import KDConfig
-from mfh.models.registry import build_fusion, build_model
+from mfh.models.build import build_fusion, build_model
 from mfh.train.minibatch import Split, accuracy, predict_logits, train_minibatch
 from mfh.train.sgd import MomentumSGD
 

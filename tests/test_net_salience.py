@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from mfh.channel_removal import channel_means, remove_channels
-from mfh.models.registry import build_fusion, build_model
+from mfh.models.build import build_fusion, build_model
 from mfh.net_salience import penultimate_salience, train_joint_nets
 from mfh.salience import minmax, precision_at_k, top_k
 

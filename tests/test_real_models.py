@@ -1,4 +1,4 @@
-"""Tests of the real-data models (mfh.models.cnn, feature_mlp, fusion, registry).
+"""Tests of the real-data models (mfh.models.cnn, mlp_encoder, fusion, build).
 
 Standard layout: inputs (B, ...) -> logits (B, C); the `penultimate` submodule outputs (B, H)
 and `forward_from_penultimate` continues from it. Checks: shapes of every kind and of the
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from mfh.models.fusion import FusionNet
-from mfh.models.registry import build_fusion, build_from_spec, build_model, model_spec
+from mfh.models.build import build_fusion, build_from_spec, build_model, model_spec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -2,7 +2,7 @@
 
 Blocks of Conv2d(3x3, padding 1) -> ReLU -> MaxPool2d(2), then flatten:
 (B, c_in, S_h, S_w) -> (B, F). The first convolution may be strided to shrink large inputs
-cheaply. Presets (used by `mfh.models.registry`), each ending at 32 x 7 x 7 = 1568 features:
+cheaply. Presets (used by `mfh.models.build`), each ending at 32 x 7 x 7 = 1568 features:
 - IMAGE_CNN for AV-MNIST images (1, 28, 28): 16, 32 channels, stride 1 (28 -> 14 -> 7);
 - AUDIO_CNN for AV-MNIST spectrograms (1, 112, 112): 8, 16, 32 channels, first conv stride 2
   (112 -> 56 -> 28 -> 14 -> 7).

@@ -5,12 +5,12 @@ Every model of the real-data studies has this shape (standard layout, batch firs
     x_i (B, ...) --encoders[i]--> (B, F_i)  --concatenate over i--> (B, F)
     --fc--> (B, H) --penultimate (ReLU)--> (B, H) --head--> logits (B, C)
 
-A unimodal net has one encoder (`mfh.models.cnn`, `mfh.models.feature_mlp`); `FusionNet` has
+A unimodal net has one encoder (`mfh.models.cnn`, `mfh.models.mlp_encoder`); `FusionNet` has
 two and concatenates their features. The submodule names are part of the API: Algorithm 1
 (`mfh.net_salience`) and channel removal (`mfh.channel_removal`) reach the penultimate
 representation through `model.get_submodule("penultimate")`, and everything after it is `head`
 alone (`forward_from_penultimate`). Encoders expose `out_features` (F_i).
-Build models through `mfh.models.registry`, which also seeds their initialisation.
+Build models through `mfh.models.build`, which also seeds their initialisation.
 """
 
 from __future__ import annotations

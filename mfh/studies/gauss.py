@@ -23,7 +23,7 @@ from mfh import salience as alg1
 from mfh.data.synthetic import StudyData, a_channel_roles
 from mfh.kd import KDConfig
 from mfh.seeding import torch_seed
-from mfh.studies.ensemble_io import (
+from mfh.studies.ensemble import (
     as_features,
     as_labels,
     init_ensemble,

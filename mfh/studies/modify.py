@@ -31,7 +31,7 @@ from mfh.device import current as current_device
 from mfh.io import write_text_atomic
 from mfh.kd import KDConfig
 from mfh.seeding import numpy_rng, torch_seed
-from mfh.studies.ensemble_io import (
+from mfh.studies.ensemble import (
     as_features,
     as_labels,
     init_ensemble,

@@ -34,7 +34,7 @@ from mfh.channel_removal import remove_channels
 from mfh.data.real import RealData, load_prepared
 from mfh.device import current as current_device
 from mfh.kd import KDConfig
-from mfh.models.registry import build_fusion, build_model
+from mfh.models.build import build_fusion, build_model
 from mfh.net_salience import penultimate_salience, train_joint_nets
 from mfh.seeding import numpy_rng, torch_seed
 from mfh.studies.real_io import (

@@ -16,7 +16,7 @@ from torch import nn
 from mfh.checkpoint import load_checkpoint, save_checkpoint
 from mfh.data.real import RealData
 from mfh.io import write_text_atomic
-from mfh.models.registry import build_from_spec, model_spec
+from mfh.models.build import build_from_spec, model_spec
 from mfh.train.minibatch import Split, TrainResult
 
 ACC_HEADER = "seed,best_epoch,val_acc,test_acc"

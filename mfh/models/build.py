@@ -3,7 +3,7 @@
 Kinds of encoder (the input they expect, one sample):
     "image_cnn"  (c, h, w), e.g. AV-MNIST images (1, 28, 28)          `mfh.models.cnn.IMAGE_CNN`
     "audio_cnn"  (c, h, w), e.g. AV-MNIST spectrograms (1, 112, 112)  `mfh.models.cnn.AUDIO_CNN`
-    "mlp"        (d,), e.g. an mfeat view                              `mfh.models.feature_mlp`
+    "mlp"        (d,), e.g. an mfeat view                              `mfh.models.mlp_encoder`
 `build_model` wraps one encoder into an `EncoderClassifier`, `build_fusion` two into a
 `FusionNet`. Each model carries its spec (`model_spec(model)`, a dict of lists, ints and strs
 that `torch.load(weights_only=True)` accepts) and `build_from_spec(spec)` returns an identical
@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from mfh.models.cnn import AUDIO_CNN, IMAGE_CNN, ConvEncoder
-from mfh.models.feature_mlp import MLPEncoder
+from mfh.models.mlp_encoder import MLPEncoder
 from mfh.models.fusion import EncoderClassifier, FusionNet
 
 DEFAULT_HIDDEN = 128
@@ -85,10 +85,10 @@ def build_fusion(
 
 
 def model_spec(model: nn.Module) -> dict:
-    """The spec a registry-built model was made from (a copy)."""
+    """The spec a model built by mfh.models.build was made from (a copy)."""
     spec = getattr(model, "spec", None)
     if spec is None:
-        raise ValueError(f"{type(model).__name__} was not built by mfh.models.registry")
+        raise ValueError(f"{type(model).__name__} was not built by mfh.models.build")
     return copy.deepcopy(spec)
 
 

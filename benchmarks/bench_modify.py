@@ -17,8 +17,8 @@ mode (random, gt, alg1) a teacher retrained on its kept channels and its KD stud
    each repeat and channel; only its loops are timed. It runs on `--loop-models` models,
    `--loop-epochs` epochs, `--loop-repeats` repeats and is scaled linearly to the full work; it
    is also timed at half of each, to check the linearity. The loop draws fresh permutations for
-   every channel (like the reference code); `channel_salience` by default shares each repeat's
-   permutation across the channels (`common_permutations`), which saves draws.
+   every channel (like the reference code); `input_salience` shares each repeat's permutation
+   across the channels (common random numbers, `mfh.algorithm1.permutation`), which saves draws.
 
 Run:  /work/venv/bin/python benchmarks/bench_modify.py [--repeat 1] [--no-snakemake]
 """
@@ -44,7 +44,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import job_row  # noqa: E402
 
-import mfh.salience as alg1  # noqa: E402
+import mfh.algorithm1.inputs as alg1  # noqa: E402
 from mfh.kd import KDConfig  # noqa: E402
 from mfh.studies import modify  # noqa: E402
 from mfh.studies.modify_prepare import prepare  # noqa: E402
@@ -145,7 +145,7 @@ def loop_work(a, grid, models, runs, epochs, repeats, cfg):
 
 def ensemble_work(cfg, seed, data, d):
     """All steps of the study through mfh.studies.modify, outputs into d: {phase: s}."""
-    joint, inner, clock, ss = [], alg1.train_joint, time.perf_counter, (STUDY, seed)
+    joint, inner, clock, ss = [], alg1.train_joint_ensemble, time.perf_counter, (STUDY, seed)
     tc, sc, kc, p = cfg["teacher"], cfg["student"], cfg["distill"], lambda *f: [d / x for x in f]
 
     def timed_joint(*args, **kw):  # splits `modify.salience` into joint training and the rest
@@ -155,7 +155,7 @@ def ensemble_work(cfg, seed, data, d):
         finally:
             joint.append(clock() - start)
 
-    alg1.train_joint = timed_joint
+    alg1.train_joint_ensemble = timed_joint
     try:
         s0 = clock()
         modify.train_teachers(*ss, data, tc, *p("t.pt", "t.csv"))
@@ -170,7 +170,7 @@ def ensemble_work(cfg, seed, data, d):
             modify.distill_modified(*ss, mode, data, *p("m.pt", "kept"), sc, kc, *p("mk", "mk.csv"))
         s4 = clock()
     finally:
-        alg1.train_joint = inner
+        alg1.train_joint_ensemble = inner
     return dict(zip(PHASES, (s1 - s0, joint[0], s2 - s1 - joint[0], s3 - s2, s4 - s3)))
 
 

@@ -7,7 +7,7 @@ Every model of the real-data studies has this shape (standard layout, batch firs
 
 A unimodal net has one encoder (`mfh.models.cnn`, `mfh.models.mlp_encoder`); `FusionNet` has
 two and concatenates their features. The submodule names are part of the API: Algorithm 1
-(`mfh.net_salience`) and channel removal (`mfh.channel_removal`) reach the penultimate
+(`mfh.algorithm1.penultimate`) and channel removal (`mfh.channel_removal`) reach the penultimate
 representation through `model.get_submodule("penultimate")`, and everything after it is `head`
 alone (`forward_from_penultimate`). Encoders expose `out_features` (F_i).
 Build models through `mfh.models.build`, which also seeds their initialisation.

@@ -19,7 +19,7 @@ import logging
 import numpy as np
 import torch
 
-from mfh import salience as alg1
+from mfh.algorithm1.inputs import algorithm1_on_inputs
 from mfh.data.synthetic import StudyData, a_channel_roles
 from mfh.kd import KDConfig
 from mfh.seeding import torch_seed
@@ -133,7 +133,7 @@ def salience(
     f_b = init_ensemble(study, seed, "joint_b_init", S, R, data.xb_train.shape[-1])
     x_a, x_b = as_features(data.xa_train), as_features(data.xb_train, S)
     rng = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
-    raw, norm = alg1.algorithm1(
+    raw, norm = algorithm1_on_inputs(
         f_a,
         f_b,
         x_a,

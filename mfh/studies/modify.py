@@ -25,7 +25,8 @@ import logging
 import numpy as np
 import torch
 
-from mfh import salience as alg1
+from mfh.algorithm1.inputs import algorithm1_on_inputs
+from mfh.algorithm1.selection import top_k
 from mfh.data.modify import ModifyData
 from mfh.device import current as current_device
 from mfh.io import write_text_atomic
@@ -88,7 +89,7 @@ def salience(study, seed, data_path, salience_cfg, out_csv) -> torch.Tensor:
     f_b = init_ensemble(study, seed, "joint_b_init", S, R, a["x_b_a"].shape[-1])
     x_a, x_b, y = as_features(a["x_a_a"]), as_features(a["x_b_a"]), as_labels(a["y_a"])
     rng = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
-    raw, norm = alg1.algorithm1(
+    raw, norm = algorithm1_on_inputs(
         f_a,
         f_b,
         x_a,
@@ -180,7 +181,7 @@ def kept_channels(
                     width, xs2, replace=False
                 )
             else:
-                keep = alg1.top_k(torch.from_numpy(salience[s, r][None]), int(xs2))[0].numpy()
+                keep = top_k(torch.from_numpy(salience[s, r][None]), int(xs2))[0].numpy()
             mask[s, r, keep] = True
     return mask
 

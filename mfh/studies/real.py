@@ -8,8 +8,8 @@ function; each step trains one model per seed, sequentially, with `mfh.train.min
     distill          KD students on modality b from a teacher (unimodal on a, or fusion a+b).
     salience         Algorithm 1 on the unimodal teacher's penultimate layer: a copy of the
                      teacher (f_a) and a fresh net on b (f_b) are trained jointly, then each
-                     penultimate channel of f_a is permuted (`mfh.net_salience`). f_a starts as
-                     the teacher, so its channels are the teacher's channels.
+                     penultimate channel of f_a is permuted (`mfh.algorithm1.penultimate`). f_a
+                     starts as the teacher, so its channels are the teacher's channels.
     distill_modes    remove a ratio r of the teacher's penultimate channels — mode 0 random,
                      1 the least modality-general ("modality-general KD"), 2 the most general
                      ("modality-specific KD") — by the channel's training mean (or zero), and
@@ -29,13 +29,13 @@ from typing import Sequence
 
 import torch
 
-from mfh import salience as alg1
+from mfh.algorithm1.penultimate import LAYER, penultimate_salience, train_joint_nets
+from mfh.algorithm1.selection import drop_ratio, minmax, n_dropped
 from mfh.channel_removal import remove_channels
 from mfh.data.real import RealData, load_prepared
 from mfh.device import current as current_device
 from mfh.kd import KDConfig
 from mfh.models.build import build_fusion, build_model
-from mfh.net_salience import penultimate_salience, train_joint_nets
 from mfh.seeding import numpy_rng, torch_seed
 from mfh.studies.real_io import (
     ACC_HEADER,
@@ -52,7 +52,6 @@ from mfh.train.minibatch import accuracy, predict_logits, train_minibatch
 
 log = logging.getLogger(__name__)
 
-LAYER = "penultimate"
 MODES = {0: "random", 1: "modality-general", 2: "modality-specific"}
 MODES_HEADER = "ratio,seed,removed,teacher_acc,best_epoch,val_acc,student_acc"
 
@@ -215,13 +214,12 @@ def salience(
             f_b,
             train_a.inputs,
             train_b.inputs,
-            layer=LAYER,
             repeats=sal["repeats"],
             batch_size=sal["batch_size"],
             generator=rng,
             device=current_device(),
         ).cpu()  # (H,)
-        norm = alg1.minmax(raw[None])[0]
+        norm = minmax(raw)
         norms.append(norm)
         rows += [f"{s},{k},{raw[k].item():.6g},{norm[k].item():.6f}" for k in range(len(raw))]
         log.info("%s %s->%s seed %d: salience of %d channels", dataset, a, b, s, len(raw))
@@ -256,9 +254,9 @@ def removed_channels(
     h = salience.shape[-1]
     removed = torch.zeros(h, dtype=torch.bool)
     if mode == 0:
-        removed[numpy_rng(*rng_args).choice(h, alg1.n_dropped(ratio, h), replace=False)] = True
+        removed[numpy_rng(*rng_args).choice(h, n_dropped(ratio, h), replace=False)] = True
         return removed
-    kept = alg1.drop_ratio(salience[None], ratio, drop="least" if mode == 1 else "most")[0]
+    kept = drop_ratio(salience[None], ratio, drop="least" if mode == 1 else "most")[0]
     removed[:] = True
     removed[kept] = False
     return removed

@@ -1,6 +1,5 @@
-"""Tests of the minibatch trainer (mfh.train.minibatch) and its optimizer (mfh.train.sgd).
+"""Tests of the minibatch trainer (mfh.train.minibatch).
 
-- `MomentumSGD` equals `torch.optim.SGD(momentum, weight_decay)` step for step;
 - determinism: the same seeds give identical weights and history;
 - best-epoch selection: the model ends holding the weights of the best validation epoch
   (ties: the earliest), with that epoch's accuracies (validation accuracies scripted);
@@ -22,7 +21,6 @@ import mfh.train.minibatch as minibatch
 from mfh.kd import KDConfig
 from mfh.models.build import build_fusion, build_model
 from mfh.train.minibatch import Split, accuracy, predict_logits, train_minibatch
-from mfh.train.sgd import MomentumSGD
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -48,21 +46,6 @@ def train(model, **kw):
     args.setdefault("seed_generator", torch.Generator().manual_seed(0))
     args.setdefault("test", split(60, 3))
     return train_minibatch(model, split(100, 1), split(60, 2), **args)
-
-
-def test_momentum_sgd_equals_torch_optim_sgd():
-    ours, ref = (build_model("mlp", (D,), C, hidden=H, seed=4) for _ in range(2))
-    opt = MomentumSGD(list(ours.parameters()), lr=0.1, momentum=0.9, weight_decay=0.01)
-    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
-    for step in range(5):
-        x, y = blobs(20, step)
-        opt.step(torch.autograd.grad(F.cross_entropy(ours(x), y), list(ours.parameters())))
-        ref_opt.zero_grad()
-        F.cross_entropy(ref(x), y).backward()
-        ref_opt.step()
-    for p, q in zip(ours.parameters(), ref.parameters()):
-        assert torch.allclose(p, q, rtol=0, atol=1e-6)
-        assert not torch.equal(p, build_model("mlp", (D,), C, hidden=H, seed=4).fc.weight)
 
 
 def test_same_seeds_same_weights():

@@ -6,9 +6,8 @@ the *sum* of the M per-model losses, so each model's gradient is exactly the gra
 get if trained alone, and plain SGD (no momentum, no weight decay) on the stacked parameters
 performs M independent trainings in one batched computation per step.
 
-The SGD update is written out (`p.add_(grad, alpha=-lr)`, the same arithmetic as
-`torch.optim.SGD` without momentum): constructing a `torch.optim` optimizer imports
-torch._dynamo, which costs about 1.6 s per process here — more than a whole synthetic training.
+The update is `mfh.train.sgd.MomentumSGD` with momentum 0 (the arithmetic of `torch.optim.SGD`,
+without its import cost).
 
 Two ways to get the gradient, same result (tests compare both with per-model `nn.Linear` +
 `torch.optim.SGD` training):
@@ -30,6 +29,7 @@ from torch import nn
 
 from mfh.kd import KDConfig, SoftTargets, cross_entropy, distillation_loss, logit_gradient
 from mfh.models.linear import LinearEnsemble
+from mfh.train.sgd import MomentumSGD
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +62,15 @@ def train_full_batch(
     def per_model_loss(logits: torch.Tensor) -> torch.Tensor:  # (M, C, N) -> (M,)
         return cross_entropy(logits, y) if kd is None else distillation_loss(logits, targets, y, kd)
 
-    step = _closed_form_step(model, x, y, targets, kd, lr) if closed_form else None
-    params = [p for p in model.parameters() if p.requires_grad]
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = MomentumSGD([model.weight, model.bias] if closed_form else trainable, lr=lr)
+    closed_form_gradient = _closed_form_gradient(model, x, y, targets, kd) if closed_form else None
     for epoch in range(1, epochs + 1):
-        if step is not None:
-            step()
+        if closed_form_gradient is not None:
+            grads = closed_form_gradient()
         else:
-            grads = torch.autograd.grad(per_model_loss(model(x)).sum(), params)
-            with torch.no_grad():
-                for p, g in zip(params, grads):
-                    p.add_(g, alpha=-lr)
+            grads = torch.autograd.grad(per_model_loss(model(x)).sum(), opt.params)
+        opt.step(grads)
         if log_every and (epoch % log_every == 0 or epoch == epochs):
             with torch.no_grad():
                 loss = per_model_loss(model(x))
@@ -87,17 +86,16 @@ def train_full_batch(
         return per_model_loss(model(x))
 
 
-def _closed_form_step(model: LinearEnsemble, x, y, targets, kd, lr: float):
-    """One SGD step of a linear ensemble without autograd, as a closure over x^T."""
+def _closed_form_gradient(model: LinearEnsemble, x, y, targets, kd):
+    """The gradient (dW, db) of a linear ensemble without autograd, as a closure over x^T."""
     x_t = x.transpose(1, 2).contiguous()  # (M, N, d): makes the weight-gradient bmm contiguous
 
     @torch.no_grad()
-    def step() -> None:
+    def gradient() -> tuple[torch.Tensor, torch.Tensor]:
         grad = logit_gradient(model(x), y, targets, kd)  # (M, C, N)
-        model.weight.sub_(torch.bmm(grad, x_t), alpha=lr)  # dW: (M, C, d)
-        model.bias.sub_(grad.sum(dim=-1), alpha=lr)  # db: (M, C)
+        return torch.bmm(grad, x_t), grad.sum(dim=-1)  # dW: (M, C, d), db: (M, C)
 
-    return step
+    return gradient
 
 
 @torch.no_grad()

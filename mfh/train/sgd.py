@@ -1,13 +1,18 @@
-"""Minibatch SGD with momentum and weight decay, written out by hand.
+"""SGD with momentum and weight decay, written out by hand: the one optimizer of every loop
+(the ensemble trainer `mfh.train.fullbatch`, the minibatch trainer `mfh.train.minibatch`, and
+Algorithm 1's joint training in `mfh.algorithm1`).
 
 The arithmetic of `torch.optim.SGD(params, lr, momentum, weight_decay)` with dampening 0 and no
 Nesterov, per parameter p with gradient g:
     d = g + weight_decay * p
     buf = d on the first step, then buf = momentum * buf + d      (momentum 0: no buffer)
     p -= lr * buf
-Written out because constructing any `torch.optim` optimizer imports torch._dynamo, about 1.6 s
-per process here (see `mfh.salience`). The update runs as a few `torch._foreach_*` calls, one
-C++ loop over all parameters each, so the per-step Python cost does not grow with the number of
+Written out because constructing any `torch.optim` optimizer imports torch._dynamo. Measured
+with torch 2.13.0 (CPU) in fresh processes, after `import torch` (1.3 s), median of 7:
+constructing `torch.optim.SGD` and its first step take 1.27 s, this class 0.003 s — while
+training the 60 linear teachers of `gauss_gamma` for 1000 epochs takes 0.5 s (the whole step,
+process start included, about 3 s). The update runs as a few `torch._foreach_*` calls, one C++
+loop over all parameters each, so the per-step Python cost does not grow with the number of
 parameter tensors.
 """
 

@@ -6,7 +6,9 @@ cross-entropy loss or, given teacher logits, `mfh.kd.distillation_loss`. Every e
 the training set with the caller's generator, evaluates validation accuracy, and keeps the
 weights of the best validation epoch (ties: the earliest), which the model holds at the end.
 The reported test accuracy is the one of that epoch (PROTOCOL §5), measured only on epochs that
-improve the validation accuracy.
+improve the validation accuracy. With `progress`, a tqdm bar shows the epoch's steps when stderr
+is a terminal (measured: 0.2 us per step with the bar, 0.04 us without, against milliseconds of
+training per step; `import torch` already imports tqdm, through torch.hub).
 
 Data: a `Split` holds one "indexable" per model input — a tensor (N, ...) or any object with
 `len(x)`, `x[rows]` (rows a LongTensor -> tensor (B, ...)) and `x.shape` — and labels (N,)
@@ -20,7 +22,6 @@ at the speed of a bare `torch.optim` loop (`benchmarks/bench_minibatch.py`).
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
@@ -28,6 +29,7 @@ from typing import Any, Optional, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm import tqdm
 
 from mfh.kd import KDConfig, SoftTargets, distillation_loss
 from mfh.train.sgd import MomentumSGD
@@ -112,13 +114,16 @@ def train_minibatch(
     opt = MomentumSGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     loss_fn = _loss_fn(kd, teacher_logits, device)
     n = len(train)
-    bar = _Bar(name, epochs, -(-n // batch_size)) if progress and sys.stderr.isatty() else None
     result = TrainResult(best_epoch=0, val_acc=-1.0, test_acc=None)
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        batches = torch.randperm(n, generator=seed_generator).split(batch_size)
-        on_step = None if bar is None else (lambda step, e=epoch: bar.update(e, step))
-        train_loss = _train_epoch(model, train, batches, loss_fn, opt, device, on_step)
+        batches = tqdm(
+            torch.randperm(n, generator=seed_generator).split(batch_size),
+            desc=f"{name} epoch {epoch}/{epochs}",
+            leave=False,  # the bar is cleared before the epoch's log line
+            disable=None if progress else True,  # None: a bar only on a terminal (stderr)
+        )
+        train_loss = _train_epoch(model, train, batches, loss_fn, opt, device)
         val_acc = accuracy(model, val, eval_batch_size, device)
         improved = val_acc > result.val_acc
         # only the best validation epoch's test accuracy is reported: evaluate it then only
@@ -139,8 +144,6 @@ def train_minibatch(
         if improved:
             result.best_epoch, result.val_acc, result.test_acc = epoch, val_acc, test_acc
             result.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if bar is not None:
-            bar.clear()
         log.info(
             "%s epoch %d/%d loss %.3f val %.1f%% (best %.1f%% @%d)",
             name,
@@ -170,18 +173,17 @@ def _loss_fn(kd: Optional[KDConfig], teacher_logits: Optional[torch.Tensor], dev
     return loss
 
 
-def _train_epoch(model, train: Split, batches, loss_fn, opt: MomentumSGD, device, on_step):
-    """One pass over `batches` (tuple of row indices); returns the mean training loss."""
+def _train_epoch(model, train: Split, batches, loss_fn, opt: MomentumSGD, device):
+    """One pass over `batches` (row indices, each (B,)); returns the mean training loss."""
     model.train()
-    losses = []  # one scalar per step, summed once at the end: no per-step sync
-    for step, rows in enumerate(batches, start=1):
+    losses, sizes = [], []  # one scalar per step, summed once at the end: no per-step sync
+    for rows in batches:
         logits = model(*gather(train.inputs, rows, device))  # (B, C)
         loss = loss_fn(logits, rows, train.y.index_select(0, rows).to(device))
         opt.step(torch.autograd.grad(loss, opt.params))
         losses.append(loss.detach())
-        if on_step is not None:
-            on_step(step)
-    sizes = torch.tensor([len(rows) for rows in batches], dtype=losses[0].dtype)
+        sizes.append(len(rows))
+    sizes = torch.tensor(sizes, dtype=losses[0].dtype)
     return torch.stack(losses).cpu().dot(sizes).item() / len(train)
 
 
@@ -209,27 +211,3 @@ def accuracy(
     """Accuracy in percent on a split."""
     pred = predict_logits(model, split.inputs, batch_size, device).argmax(dim=1)
     return (pred == split.y).double().mean().item() * 100.0
-
-
-class _Bar:
-    """A one-line live progress bar on stderr (a terminal), redrawn at most 10 times a second."""
-
-    WIDTH = 30
-
-    def __init__(self, name: str, epochs: int, steps: int):
-        self.name, self.epochs, self.steps = name, epochs, steps
-        self.last = 0.0
-
-    def update(self, epoch: int, step: int) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.1 and step < self.steps:
-            return
-        self.last = now
-        done = self.WIDTH * step // self.steps
-        bar = "#" * done + "." * (self.WIDTH - done)
-        sys.stderr.write(f"\r{self.name} epoch {epoch}/{self.epochs} [{bar}] {step}/{self.steps}")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        sys.stderr.write("\r" + " " * (len(self.name) + self.WIDTH + 40) + "\r")
-        sys.stderr.flush()

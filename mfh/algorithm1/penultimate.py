@@ -142,7 +142,7 @@ def _batch_salience(
 
 
 def _check_continuation(f_a: nn.Module, h: torch.Tensor, logits: torch.Tensor) -> None:
-    """forward_from_penultimate(penultimate output) must give f_a's logits (the salience uses it)."""
+    """forward_from_penultimate(penultimate output) must give f_a's logits: the salience uses it."""
     if h.dim() != 2:
         raise ValueError(f"layer {LAYER!r} must output (B, H), got {tuple(h.shape)}")
     if not torch.allclose(f_a.forward_from_penultimate(h), logits, rtol=1e-4, atol=1e-5):

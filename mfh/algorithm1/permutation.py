@@ -1,4 +1,4 @@
-"""Step 2 of Algorithm 1, the part both front-ends share: the permutations and the mean over batches.
+"""Step 2 of Algorithm 1, the part both front-ends share: permutations and the mean over batches.
 
 For each channel k of a representation of modality a, permute channel k across the samples of a
 batch, leave the other channels untouched, run the rest of f_a and measure the MSE between its

@@ -10,8 +10,7 @@ modified teacher is much worse than the regular one, yet its student is better.
 runs, one panel per setting, coloured by the channel's true role (modality-general, decisive but
 seen by a only, noise).
 
-Rendering uses the Agg backend and strips the PNG "Software" tag, so the same data and matplotlib
-version give the same bytes.
+Saved with `mfh.report.plotting.figure`: the same data and matplotlib version give the same bytes.
 """
 
 from __future__ import annotations
@@ -19,42 +18,26 @@ from __future__ import annotations
 import math
 import os
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from mfh.io import save_png  # noqa: E402
-from mfh.report.modify_tables import RUNS_COLUMNS  # noqa: E402
-from mfh.report.tables import t_halfwidth  # noqa: E402
+from mfh.report.plotting import figure, legend_below
+from mfh.report.stats import t_interval
+from mfh.tables import MODIFY_RUNS, MODIFY_SETTINGS, SALIENCE
 
 MODE_LABELS = {
     "random": "random",
     "gt": "true shared",
     "alg1": "Algorithm 1 top-k",
 }
-GAMMA_LABEL = "γ (share of decisive features that are modality-general)"
-CONFIDENCE = 0.95
-DPI = 150
-SALIENCE_COLUMNS = ["setting", "run", "channel", "salience", "shared", "decisive"]
 ROLES = {
     "general": "decisive, modality-general (shared)",
     "a_only": "decisive, modality a only",
     "noise": "not decisive (noise)",
 }
-
-
-def _t_interval(values: pd.Series) -> tuple[float, float]:
-    """The Student-t interval of the mean of `values` at `CONFIDENCE` (a seaborn errorbar)."""
-    mean = float(values.mean())
-    half = float(t_halfwidth(values.std(ddof=1), len(values), CONFIDENCE))
-    return mean - half, mean + half
 
 
 def _setting_labels(runs: pd.DataFrame) -> tuple[pd.Series, list[str]]:
@@ -75,15 +58,12 @@ def _setting_labels(runs: pd.DataFrame) -> tuple[pd.Series, list[str]]:
 
 
 def plot_modify(runs_csv: str | os.PathLike, out_png: str | os.PathLike) -> None:
-    """Draw the Table 2 figure from the runs table at `runs_csv` (as written by
-    `modify_tables.collect_modify`) and save it atomically as PNG.
+    """Draw the Table 2 figure from the runs table at `runs_csv` (MODIFY_RUNS, as
+    `tables.collect_modify` writes it) and save it atomically as PNG.
 
     Every marker or bar is a mean over runs with its 95% Student-t interval.
     """
-    runs = pd.read_csv(runs_csv)
-    missing = [c for c in RUNS_COLUMNS if c not in runs.columns]
-    if missing:
-        raise ValueError(f"{runs_csv}: missing column(s) {missing}")
+    runs = MODIFY_RUNS.read_frame(runs_csv)
     modes = list(dict.fromkeys(runs["mode"]))
     mode_names = {mode: MODE_LABELS.get(mode, mode) for mode in modes}
     runs = runs.assign(mode_label=runs["mode"].map(mode_names))
@@ -118,84 +98,56 @@ def plot_modify(runs_csv: str | os.PathLike, out_png: str | os.PathLike) -> None
     }
     xlabel = "γ   (below it: xs1 a-only / xs2 shared decisive dims)"
 
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
-        fig, (gain_ax, teacher_ax, student_ax) = plt.subplots(
-            1, 3, figsize=(17, 5.6), gridspec_kw={"width_ratios": [1.2, 1, 1]}
+    with figure(out_png, figsize=(17, 5.6)) as fig:
+        gain_ax, teacher_ax, student_ax = fig.subplots(
+            1, 3, gridspec_kw={"width_ratios": [1.2, 1, 1]}
         )
-        try:
-            sns.barplot(
-                data=runs,
+        sns.barplot(
+            data=runs,
+            x="x",
+            y="gain",
+            hue="mode_label",
+            order=order,
+            hue_order=list(mode_names.values()),
+            palette=mode_colors,
+            errorbar=t_interval,
+            capsize=0.15,
+            err_kws={"linewidth": 1.2, "color": "0.2"},
+            ax=gain_ax,
+        )
+        gain_ax.axhline(0.0, color="0.2", linewidth=1)
+        gain_ax.set(xlabel=xlabel, ylabel="gain over regular KD (% points)")
+        gain_ax.set_title(f"Student gain: KD from modified − regular KD\n(mean, 95% CI, {n_label})")
+        legend_below(
+            gain_ax, ncol=len(modes), title="modified teacher keeps the k = xs2 channels chosen by"
+        )
+
+        for ax, data, colors, title in (
+            (teacher_ax, teachers, teacher_colors, "Teachers on x_a"),
+            (student_ax, students, student_colors, "Students on x_b"),
+        ):
+            sns.pointplot(
+                data=data,
                 x="x",
-                y="gain",
-                hue="mode_label",
+                y="acc",
+                hue="model",
                 order=order,
-                hue_order=list(mode_names.values()),
-                palette=mode_colors,
-                errorbar=_t_interval,
-                capsize=0.15,
-                err_kws={"linewidth": 1.2, "color": "0.2"},
-                ax=gain_ax,
+                hue_order=list(colors),
+                palette=colors,
+                errorbar=t_interval,
+                dodge=0.35,
+                markersize=5,
+                linewidth=1.3,
+                capsize=0.08,
+                err_kws={"linewidth": 1.2},
+                ax=ax,
             )
-            gain_ax.axhline(0.0, color="0.2", linewidth=1)
-            gain_ax.set(xlabel=xlabel, ylabel="gain over regular KD (% points)")
-            gain_ax.set_title(
-                f"Student gain: KD from modified − regular KD\n(mean, 95% CI, {n_label})"
-            )
-            sns.move_legend(
-                gain_ax,
-                "upper center",
-                bbox_to_anchor=(0.5, -0.2),
-                ncol=len(modes),
-                title="modified teacher keeps the k = xs2 channels chosen by",
-                frameon=False,
-            )
+            ax.set(xlabel=xlabel, ylabel="test accuracy (%)")
+            ax.set_title(f"{title}: accuracy\n(mean, 95% CI, {n_label})")
+            legend_below(ax)
 
-            for ax, data, colors, title in (
-                (teacher_ax, teachers, teacher_colors, "Teachers on x_a"),
-                (student_ax, students, student_colors, "Students on x_b"),
-            ):
-                sns.pointplot(
-                    data=data,
-                    x="x",
-                    y="acc",
-                    hue="model",
-                    order=order,
-                    hue_order=list(colors),
-                    palette=colors,
-                    errorbar=_t_interval,
-                    dodge=0.35,
-                    markersize=5,
-                    linewidth=1.3,
-                    capsize=0.08,
-                    err_kws={"linewidth": 1.2},
-                    ax=ax,
-                )
-                ax.set(xlabel=xlabel, ylabel="test accuracy (%)")
-                ax.set_title(f"{title}: accuracy\n(mean, 95% CI, {n_label})")
-                sns.move_legend(
-                    ax,
-                    "upper center",
-                    bbox_to_anchor=(0.5, -0.2),
-                    ncol=2,
-                    title=None,
-                    frameon=False,
-                )
-
-            fig.suptitle("gauss_modify (paper Table 2): a worse teacher can teach a better student")
-            fig.tight_layout()
-            save_png(fig, out_png, DPI)
-        finally:
-            plt.close(fig)
-
-
-def _read_checked(path: str | os.PathLike, columns: list[str]) -> pd.DataFrame:
-    frame = pd.read_csv(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; has {list(frame.columns)}")
-    if frame.empty:
-        raise ValueError(f"{path}: no rows")
-    return frame
+        fig.suptitle("gauss_modify (paper Table 2): a worse teacher can teach a better student")
+        fig.tight_layout()
 
 
 def plot_salience(
@@ -205,8 +157,8 @@ def plot_salience(
     channel of x_a, mean over runs with +- 1 sd error bars, coloured by the channel's true role.
     Saved atomically as PNG.
     """
-    salience = _read_checked(salience_csv, SALIENCE_COLUMNS)
-    settings = _read_checked(settings_csv, ["setting", "xs1", "xs2", "gamma"])
+    salience = SALIENCE.read_frame(salience_csv)
+    settings = MODIFY_SETTINGS.read_frame(settings_csv)
     unknown = sorted(set(salience["setting"]) - set(settings["setting"]))
     if unknown:
         raise ValueError(f"{salience_csv}: setting(s) {unknown} not in {settings_csv}")
@@ -235,37 +187,29 @@ def plot_salience(
     n_panels = len(settings)
     ncols = min(3, n_panels)
     nrows = math.ceil(n_panels / ncols)
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
-        fig, axes = plt.subplots(
-            nrows, ncols, figsize=(5.2 * ncols, 3.3 * nrows + 0.9), sharey=True, squeeze=False
-        )
-        try:
-            for ax, row in zip(axes.flat, settings.itertuples()):
-                panel = stats[stats["setting"] == row.setting]
-                ax.bar(
-                    panel["channel"],
-                    panel["mean"],
-                    width=0.8,
-                    color=panel["role"].map(colors).tolist(),
-                    yerr=panel["sd"],
-                    error_kw={"elinewidth": 0.7, "ecolor": "0.3", "capsize": 0},
-                )
-                n_runs = panel["n"].min()
-                ax.set_title(
-                    f"γ = {row.gamma:.2f}   (xs1 = {row.xs1}, xs2 = {row.xs2}; {n_runs} runs)"
-                )
-                ax.set_xlim(-1, panel["channel"].max() + 1)
-                ax.set_ylim(0, top)
-                ax.set_xlabel("channel of x_a")
-            for ax in axes[:, 0]:
-                ax.set_ylabel("normalised salience\n(mean ± 1 sd over runs)")
-            for ax in axes.flat[n_panels:]:
-                ax.set_visible(False)
-            handles = [Patch(color=colors[role], label=label) for role, label in ROLES.items()]
-            handles.append(Line2D([], [], color="0.3", linewidth=0.7, label="± 1 sd over runs"))
-            fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False)
-            fig.suptitle("Algorithm 1: salience of each channel of modality a (1 = most general)")
-            fig.tight_layout(rect=(0, 0.06, 1, 1))
-            save_png(fig, out_png, DPI)
-        finally:
-            plt.close(fig)
+    with figure(out_png, figsize=(5.2 * ncols, 3.3 * nrows + 0.9)) as fig:
+        axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+        for ax, row in zip(axes.flat, settings.itertuples()):
+            panel = stats[stats["setting"] == row.setting]
+            ax.bar(
+                panel["channel"],
+                panel["mean"],
+                width=0.8,
+                color=panel["role"].map(colors).tolist(),
+                yerr=panel["sd"],
+                error_kw={"elinewidth": 0.7, "ecolor": "0.3", "capsize": 0},
+            )
+            n_runs = panel["n"].min()
+            ax.set_title(f"γ = {row.gamma:.2f}   (xs1 = {row.xs1}, xs2 = {row.xs2}; {n_runs} runs)")
+            ax.set_xlim(-1, panel["channel"].max() + 1)
+            ax.set_ylim(0, top)
+            ax.set_xlabel("channel of x_a")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("normalised salience\n(mean ± 1 sd over runs)")
+        for ax in axes.flat[n_panels:]:
+            ax.set_visible(False)
+        handles = [Patch(color=colors[role], label=label) for role, label in ROLES.items()]
+        handles.append(Line2D([], [], color="0.3", linewidth=0.7, label="± 1 sd over runs"))
+        fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False)
+        fig.suptitle("Algorithm 1: salience of each channel of modality a (1 = most general)")
+        fig.tight_layout(rect=(0, 0.06, 1, 1))

@@ -150,7 +150,8 @@ REAL_SALIENCE = Table(
     (*integers("seed", "channel"), *decimals("raw", spec=".6g"), *decimals("salience", spec=_SIX)),
     keys=("seed", "channel"),
 )
-# ratio: as in params.yaml; removed: the number of teacher channels removed
+# ratio: as in params.yaml (a float, so not a key); removed: the number of teacher channels
+# removed
 REAL_MODES_ACC = Table(
     "KD modes accuracy",
     (
@@ -160,7 +161,6 @@ REAL_MODES_ACC = Table(
         *integers("best_epoch"),
         *decimals("val_acc", "student_acc"),
     ),
-    keys=("seed",),
 )
 _PAIR = texts("teacher_modality", "student_modality")
 # teacher: none (the no-KD student; no teacher accuracy) | unimodal | multimodal

@@ -9,7 +9,7 @@ quoting, so equal tables give equal bytes.
 Readers check the header against the table and raise `DataError` naming the file and the
 missing or unexpected columns; `read_rows` parses the cells with the standard library only (the
 training steps read salience and kept channels with it and do not import pandas, which costs
-0.3 - 0.5 s), `read_frame` returns a pandas DataFrame (for the report steps).
+0.3 - 0.5 s a process here), `read_frame` returns a pandas DataFrame (for the report steps).
 
 `mfh.tables` defines every table of the workflow.
 """
@@ -44,11 +44,15 @@ class Column:
     nullable: bool = False
 
     def format(self, value) -> str:
+        """The cell of `value`: "" for NaN, else `format(value, spec)` (a ValueError when the
+        value does not fit, such as a float in an integer column)."""
         if isinstance(value, float) and math.isnan(value):
             return ""
         return format(value, self.spec)
 
     def parse(self, cell: str):
+        """The value of a cell; ValueError when it does not parse (an empty cell is NaN in a
+        nullable decimal column only)."""
         if self.kind is float:
             return float(cell) if cell or not self.nullable else math.nan
         if self.kind is bool:
@@ -89,18 +93,11 @@ class Table:
 
     def format_rows(self, rows: Iterable[Sequence]) -> str:
         """The CSV text of the header and `rows` (one value per column, in order)."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.names)
-        for row in rows:
-            if len(row) != len(self.columns):
-                raise ValueError(f"table {self.name}: row of {len(row)} values for {self.names}")
-            writer.writerow([column.format(value) for column, value in zip(self.columns, row)])
-        return buffer.getvalue()
+        return _csv_text([self.names, *map(self._cells, rows)])
 
     def format_row(self, row: Sequence) -> str:
-        """One row as its CSV line, without the header and the line end."""
-        return self.format_rows([row]).split("\n", 1)[1].removesuffix("\n")
+        """One row as its CSV line, without the line end."""
+        return _csv_text([self._cells(row)]).removesuffix("\n")
 
     def write(self, path: str | os.PathLike, rows: Iterable[Sequence]) -> None:
         """Write the header and `rows` to `path`, atomically."""
@@ -112,7 +109,8 @@ class Table:
         self.write(path, frame[self.names].itertuples(index=False, name=None))
 
     def read_rows(self, path: str | os.PathLike) -> list[dict]:
-        """The rows of the file at `path` as dicts (column name -> parsed value)."""
+        """The rows of the file at `path` as dicts (column name -> parsed value), after checking
+        its header and the cells (`Column.parse`)."""
         with open(_existing(path), newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             self._check_columns(next(reader, []), path, exact=True)
@@ -160,6 +158,11 @@ class Table:
                 raise DataError(f"{source}: duplicate rows for {first}")
         return frame
 
+    def _cells(self, row: Sequence) -> list[str]:
+        if len(row) != len(self.columns):
+            raise ValueError(f"table {self.name}: row of {len(row)} values for {self.names}")
+        return [column.format(value) for column, value in zip(self.columns, row)]
+
     def _check_columns(self, columns, source, *, exact: bool = False) -> None:
         """All of the table's columns are in `columns`; with `exact`, no other either, in the
         table's order (a file's header)."""
@@ -184,6 +187,12 @@ def read_frame_as_any(path: str | os.PathLike, tables: Sequence[Table]) -> pd.Da
             return table.read_frame(path)
     expected = " or ".join(str(table.names) for table in tables)
     raise DataError(f"{path}: columns {header}, expected {expected}")
+
+
+def _csv_text(lines: Iterable[Sequence[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(lines)
+    return buffer.getvalue()
 
 
 def _existing(path: str | os.PathLike) -> str | os.PathLike:

@@ -294,17 +294,8 @@ def distill_modes(
             kd = {"teacher_logits": logits, "kd": _kd_config(cfg)}
             name = f"mode {mode} r={ratio} KD {a} -> {b}"
             result = _train(student, data, [b], cfg, dataset, seed, s, name, **kd)
-            rows.append(
-                (
-                    ratio,
-                    s,
-                    int(removed.sum()),
-                    teacher_acc,
-                    result.best_epoch,
-                    result.val_acc,
-                    result.test_acc,
-                )
-            )
+            epoch, val_acc, test_acc = result.best_epoch, result.val_acc, result.test_acc
+            rows.append((ratio, s, int(removed.sum()), teacher_acc, epoch, val_acc, test_acc))
             students.append(student)
     metrics = {"rows": [REAL_MODES_ACC.format_row(row) for row in rows]}
     save_models(out_ckpt, "kd_mode", students, cfg, metrics)

@@ -81,7 +81,7 @@ def cmd_salience(a: argparse.Namespace) -> None:
 
 
 def cmd_collect(a: argparse.Namespace) -> None:
-    from mfh.report.tables import collect
+    from mfh.report.gauss.tables import collect
 
     from mfh.report.metrics import synthetic_metrics, write_metrics
 
@@ -106,7 +106,7 @@ SWEPT_QUANTITY = {"vary_gamma": "gamma", "vary_alpha": "alpha"}
 
 
 def cmd_plot(a: argparse.Namespace) -> None:
-    from mfh.report.figures import plot_from_csv
+    from mfh.report.gauss.figures import plot_from_csv
 
     generator = sections(a.params)["generator"]
     plot_from_csv(a.runs, SWEPT_QUANTITY[generator], a.out_png, title=a.study)
@@ -202,7 +202,7 @@ def cmd_modify_distill(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_collect(a: argparse.Namespace) -> None:
-    from mfh.report.modify_tables import collect_modify
+    from mfh.report.modify.tables import collect_modify
 
     from mfh.report.metrics import modify_metrics, write_metrics
 
@@ -212,14 +212,15 @@ def cmd_modify_collect(a: argparse.Namespace) -> None:
 
 
 def cmd_modify_plot(a: argparse.Namespace) -> None:
-    from mfh.report.modify_figures import plot_modify, plot_salience
+    from mfh.report.modify.figures import plot_modify, plot_salience
 
     plot_modify(a.runs, a.out_png)
     plot_salience(a.salience, a.settings, a.out_salience_png)
 
 
 def cmd_venn(a: argparse.Namespace) -> None:
-    from mfh.venn import estimate_venn, plot_venn, write_venn
+    from mfh.report.venn import plot_venn
+    from mfh.venn import estimate_venn, write_venn
 
     venn = estimate_venn(a.salience, a.settings, threshold=sections(a.params)["venn"]["threshold"])
     write_venn(venn, a.out_csv)

@@ -116,7 +116,7 @@ def cmd_modes(a, p) -> None:
 
 def cmd_collect(a, p) -> None:
     from mfh.report.metrics import real_metrics, write_metrics
-    from mfh.report.real_tables import collect_real
+    from mfh.report.real.tables import collect_real
 
     tables = collect_real(a.results, _pairs(p), [0, 1, 2], p["modes"]["ratios"], p["seeds"])
     summaries = tables["failure_case_summary"], tables["mfh_modes_summary"]
@@ -146,20 +146,9 @@ def cmd_collect(a, p) -> None:
 
 
 def cmd_plot(a, p) -> None:
-    from pathlib import Path
+    from mfh.report.real.figures import plot_real
 
-    import pandas as pd
-
-    from mfh.report import real_figures
-
-    results = Path(a.results)
-    modes = pd.read_csv(results / "mfh_modes.csv")
-    summary = pd.read_csv(results / "mfh_modes_summary.csv")
-    salience = {(t, s): pd.read_csv(results / f"salience_{n}.csv") for n, t, s in _pairs(p)}
-    real_figures.plot_modes(modes, summary, a.study, a.out_modes_png)
-    real_figures.plot_salience(salience, a.study, a.out_salience_png)
-    failure = pd.read_csv(results / "failure_case_summary.csv")
-    real_figures.plot_failure_case(failure, a.study, a.out_failure_png)
+    plot_real(a.results, _pairs(p), a.study, a.out_modes_png, a.out_salience_png, a.out_failure_png)
 
 
 def add_real_steps(step) -> None:

@@ -12,4 +12,6 @@ class DeviceError(RuntimeError):
 
 
 class DataError(Exception):
-    """Raw data is missing, corrupt or does not match its pinned checksums, or cannot be prepared."""
+    """Raw data is missing, corrupt or does not match its pinned checksums, or cannot be prepared;
+    or a table a step reads is missing, has other columns than its definition (`mfh.tables`) or
+    holds values that do not fit it."""

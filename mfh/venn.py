@@ -1,6 +1,7 @@
-"""The Venn analysis of the synthetic studies: estimate from Algorithm 1's salience vectors how many of the
-teacher's decisive channels are modality-general (D0) and how many are seen by modality a only
-(Da), hence gamma = D0 / (D0 + Da), and compare with the truth of the generator.
+"""The Venn analysis of the synthetic studies: estimate from Algorithm 1's salience vectors how
+many of the teacher's decisive channels are modality-general (D0) and how many are seen by
+modality a only (Da), hence gamma = D0 / (D0 + Da), and compare with the truth of the generator
+(table VENN; its figure is `mfh.report.venn`).
 
 The estimator is ours, not the paper's. It reads only the salience of each channel, never the
 generator's `shared` / `decisive` columns. For one salience vector v (one run, or the pooled mean
@@ -27,8 +28,9 @@ run of a setting, so pooling is averaging Algorithm 1 over independent trainings
 
 Limits. (a) Modality b's own decisive features (Db) are invisible from the teacher's side, so the
 estimate takes Db = 0, which is true of gauss_modify and gauss_alpha (beta = 0) but not of
-gauss_gamma: gamma_est estimates D0 / (D0 + Da) = 1 - alpha, not D0 / (D0 + Da + Db). (b) The scheme always finds three groups: with no a-only
-channels or no noise channels it still splits the rest in two. (c) It assumes a-only channels are
+gauss_gamma: gamma_est estimates D0 / (D0 + Da) = 1 - alpha, not D0 / (D0 + Da + Db). (b) The
+scheme always finds three groups: with no a-only channels or no noise channels it still splits the
+rest in two. (c) It assumes a-only channels are
 much less salient than general ones, as Algorithm 1 intends: on clean vectors (general 1, a-only
 c, noise 0) it is exact for c <= 0.2 but lumps the a-only channels with the general ones from
 about c = 0.3 on (split 1 then falls between a-only and noise). On the reference data c is
@@ -51,39 +53,15 @@ from __future__ import annotations
 import math
 import os
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
+from mfh.errors import DataError
+from mfh.table_io import read_frame_as_any
+from mfh.tables import GAUSS_SETTINGS, MODIFY_SETTINGS, SALIENCE, VENN
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.patches import Circle, Patch  # noqa: E402
-
-from mfh.io import atomic_path  # noqa: E402
-from mfh.report.tables import check_table  # noqa: E402
-
-VENN_COLUMNS = [
-    "setting",
-    "d0_true",
-    "da_true",
-    "db_true",
-    "gamma_true",
-    "alpha_true",
-    "d0_est",
-    "da_est",
-    "gamma_est",
-    "gamma_est_std",
-    "n_runs",
-    "d0_pooled",
-    "da_pooled",
-    "gamma_pooled",
-]
 NOISE, A_ONLY, GENERAL = 0, 1, 2
-_CSV_OPTIONS = {"index": False, "float_format": "%.4f", "lineterminator": "\n"}
 _MAX_LLOYD = 100
-DPI = 150
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -148,16 +126,12 @@ def _counts(salience: np.ndarray, threshold: float) -> tuple[int, int, float]:
     return d0, da, d0 / (d0 + da) if d0 + da else math.nan
 
 
-def _read(path: str | os.PathLike, columns: list[str], keys: list[str]) -> pd.DataFrame:
-    return check_table(pd.read_csv(path), columns, keys, path)
-
-
 def estimate_venn(
     salience_csv: str | os.PathLike, settings_csv: str | os.PathLike, threshold: float = 0.5
 ) -> pd.DataFrame:
-    """One row per setting (sorted by setting), columns `VENN_COLUMNS`: the true Venn counts of
-    the generator (from settings.csv's d0, da, db: decisive dims both modalities see, a only,
-    b only) next to their estimates from the salience vectors (see the module doc for the estimator).
+    """One row per setting (sorted by setting; table VENN): the true Venn counts of the
+    generator (from settings.csv's d0, da, db: decisive dims both modalities see, a only, b only)
+    next to their estimates from the salience vectors (see the module doc for the estimator).
 
     d0_est, da_est, gamma_est are means over runs of the per-run estimates, gamma_est_std their
     sample sd (ddof=1; NaN with one run); *_pooled come from the mean normalised salience per
@@ -165,25 +139,23 @@ def estimate_venn(
     """
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
-    salience = _read(
-        salience_csv, ["setting", "run", "channel", "salience"], ["setting", "run", "channel"]
-    )
-    settings = _read(settings_csv, ["setting", "d0", "da", "db"], ["setting"])
+    salience = SALIENCE.read_frame(salience_csv)
+    settings = read_frame_as_any(settings_csv, (GAUSS_SETTINGS, MODIFY_SETTINGS))
     unknown = sorted(set(salience["setting"]) - set(settings["setting"]))
     if unknown:
-        raise ValueError(f"{salience_csv}: setting(s) {unknown} not in {settings_csv}")
+        raise DataError(f"{salience_csv}: setting(s) {unknown} not in {settings_csv}")
     absent = sorted(set(settings["setting"]) - set(salience["setting"]))
     if absent:
-        raise ValueError(f"{salience_csv}: no rows for setting(s) {absent} of {settings_csv}")
+        raise DataError(f"{salience_csv}: no rows for setting(s) {absent} of {settings_csv}")
     if not np.isfinite(salience["salience"]).all():
-        raise ValueError(f"{salience_csv}: non-finite salience")
+        raise DataError(f"{salience_csv}: non-finite salience")
 
     rows = []
     for setting in settings.sort_values("setting").itertuples(index=False):
         data = salience[salience["setting"] == setting.setting]
         table = data.pivot(index="channel", columns="run", values="salience").sort_index()
         if table.isna().any().any():
-            raise ValueError(
+            raise DataError(
                 f"{salience_csv}: setting {setting.setting}: the runs do not cover the same "
                 "channels"
             )
@@ -212,141 +184,9 @@ def estimate_venn(
                 "gamma_pooled": gamma_pooled,
             }
         )
-    return pd.DataFrame(rows, columns=VENN_COLUMNS)
+    return pd.DataFrame(rows, columns=VENN.names)
 
 
 def write_venn(df: pd.DataFrame, out_csv: str | os.PathLike) -> None:
-    """Write the table of `estimate_venn` atomically and byte-deterministically (fixed columns,
-    4 decimals, "\\n" line ends, NaN as an empty field)."""
-    missing = [c for c in VENN_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"venn table: missing column(s) {missing}")
-    with atomic_path(out_csv) as tmp:
-        df[VENN_COLUMNS].to_csv(tmp, **_CSV_OPTIONS)
-
-
-def _draw_venn(ax: plt.Axes, d0: float, da: float, radius_max: float, colors) -> None:
-    """Area-proportional two-circle Venn diagram on `ax`: circle a holds D0 + Da channels, circle
-    b holds D0 (Db = 0, so b lies inside a, touching it on the right)."""
-    radius_a = math.sqrt(max(d0 + da, 0.0) / math.pi)
-    radius_b = math.sqrt(max(d0, 0.0) / math.pi)
-    ax.add_patch(Circle((0.0, 0.0), radius_a, facecolor=colors[0], alpha=0.45, edgecolor="0.2"))
-    ax.add_patch(
-        Circle(
-            (radius_a - radius_b, 0.0), radius_b, facecolor=colors[1], alpha=0.6, edgecolor="0.2"
-        )
-    )
-    text = {"ha": "center", "va": "center", "fontsize": 9}
-    # region names where they fit; the counts go below the diagram
-    if radius_b > 0.2 * radius_max:
-        ax.text(radius_a - radius_b, 0.0, "D0", **text)
-    if radius_a - radius_b > 0.15 * radius_max:
-        ax.text(-radius_b, 0.0, "Da", **text)  # the middle of the crescent of a outside b
-    if d0 + da == 0:
-        ax.text(0.0, 0.0, "no decisive\nchannel found", **text)
-    ax.set_xlim(-radius_max, radius_max)
-    ax.set_ylim(-radius_max, radius_max)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-
-
-def plot_venn(df: pd.DataFrame, out_png: str | os.PathLike) -> None:
-    """For each setting (a column, sorted by gamma_true): the true Venn diagram of modalities a
-    and b and the two estimated ones (mean of the per-run estimates; pooled runs), with counts
-    and gamma; on the right, gamma_est (+- 1 sd over runs) and gamma_pooled against gamma_true
-    with the diagonal. Saved atomically as PNG with a deterministic encoding.
-    """
-    missing = [c for c in VENN_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"venn table: missing column(s) {missing}")
-    df = df.sort_values(["gamma_true", "setting"], kind="mergesort", ignore_index=True)
-    palette = sns.color_palette("colorblind")
-    colors = (palette[1], palette[0])
-    totals = pd.concat(
-        [
-            df["d0_true"] + df["da_true"],
-            df["d0_est"] + df["da_est"],
-            df["d0_pooled"] + df["da_pooled"],
-        ]
-    )
-    radius_max = 1.12 * math.sqrt(max(float(totals.max()), 1.0) / math.pi)
-    rows = [
-        ("true", "d0_true", "da_true", "gamma_true", None, "d"),
-        ("estimated,\nmean over runs", "d0_est", "da_est", "gamma_est", "gamma_est_std", ".1f"),
-        ("estimated,\npooled runs", "d0_pooled", "da_pooled", "gamma_pooled", None, "d"),
-    ]
-    n = len(df)
-
-    with sns.axes_style("white"), sns.plotting_context("notebook", font_scale=0.85):
-        fig = plt.figure(figsize=(2.6 * n + 5.2, 8.6))
-        grid = fig.add_gridspec(3, n + 1, width_ratios=[1.0] * n + [1.9], wspace=0.08)
-        try:
-            for col, setting in enumerate(df.itertuples(index=False)):
-                for row, (label, d0_col, da_col, gamma_col, std_col, fmt) in enumerate(rows):
-                    ax = fig.add_subplot(grid[row, col])
-                    d0, da = getattr(setting, d0_col), getattr(setting, da_col)
-                    if fmt == "d":
-                        d0, da = int(d0), int(da)
-                    _draw_venn(ax, d0, da, radius_max, colors)
-                    gamma = getattr(setting, gamma_col)
-                    spread = f" ± {getattr(setting, std_col):.2f}" if std_col else ""
-                    ax.set_xlabel(
-                        f"D0 = {d0:{fmt}}, Da = {da:{fmt}}\nγ = {gamma:.2f}{spread}", labelpad=2
-                    )
-                    if row == 0:
-                        ax.set_title(
-                            f"setting {setting.setting}\nD0 {setting.d0_true}, Da {setting.da_true}, Db {setting.db_true}"
-                        )
-                    if col == 0:
-                        ax.set_ylabel(label, fontsize=11)
-
-            scatter = fig.add_subplot(grid[:, n])
-            scatter.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="y = x")
-            scatter.errorbar(
-                df["gamma_true"],
-                df["gamma_est"],
-                yerr=df["gamma_est_std"].fillna(0.0),
-                fmt="o",
-                color=palette[2],
-                capsize=3,
-                label="mean of per-run estimates (± 1 sd)",
-            )
-            scatter.plot(
-                df["gamma_true"],
-                df["gamma_pooled"],
-                "D",
-                color=palette[4],
-                markerfacecolor="none",
-                markersize=8,
-                label="estimate from pooled runs",
-            )
-            scatter.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
-            scatter.set_xlabel("true γ = D0 / (D0 + Da)")
-            scatter.set_ylabel("estimated γ")
-            scatter.grid(True, color="0.9")
-            scatter.set_title("γ estimated from Algorithm 1's salience")
-            scatter.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
-
-            handles = [
-                Patch(
-                    facecolor=colors[0], alpha=0.45, edgecolor="0.2", label="modality a: D0 ∪ Da"
-                ),
-                Patch(
-                    facecolor=colors[1], alpha=0.6, edgecolor="0.2", label="modality b: D0 (Db = 0)"
-                ),
-            ]
-            fig.legend(
-                handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.0), ncol=2, frameon=False
-            )
-            fig.suptitle(
-                "Venn diagrams of the decisive channels (areas ∝ counts): "
-                "truth vs estimate from Algorithm 1's salience"
-            )
-            fig.subplots_adjust(left=0.06, right=0.98, bottom=0.09, top=0.88, hspace=0.3)
-            with atomic_path(out_png) as tmp:
-                fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
-        finally:
-            plt.close(fig)
+    """Write the table of `estimate_venn` (VENN; `mfh.table_io`: atomic, byte-deterministic)."""
+    VENN.write_frame(out_csv, df)

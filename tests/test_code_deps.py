@@ -14,11 +14,11 @@ from mfh.pipeline import code_deps
 
 def test_closure_follows_the_handler_not_every_step():
     collect = code_deps.step_modules("collect")
-    assert "mfh.report.tables" in collect and "mfh.report.metrics" in collect
+    assert "mfh.report.gauss.tables" in collect and "mfh.report.metrics" in collect
     assert "mfh.train.fullbatch" not in collect  # another step's code
     teacher = code_deps.step_modules("train_teachers")
     assert {"mfh.studies.gauss", "mfh.train.fullbatch", "mfh.device"} <= teacher
-    assert "mfh.report.tables" not in teacher
+    assert "mfh.report.gauss.tables" not in teacher
     with pytest.raises(KeyError, match="no step 'nope'"):
         code_deps.step_modules("nope")
 

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mfh.report.modify_tables import RUNS_COLUMNS, SUMMARY_COLUMNS, collect_modify
-from mfh.venn import A_ONLY, GENERAL, NOISE, VENN_COLUMNS, classify_channels, estimate_venn
+from mfh.errors import DataError
+from mfh.report.modify.tables import collect_modify
+from mfh.tables import MODIFY_RUNS, MODIFY_SUMMARY, SALIENCE, VENN
+from mfh.venn import A_ONLY, GENERAL, NOISE, classify_channels, estimate_venn, write_venn
 
 MODES = ["random", "gt", "alg1"]
 # setting 0 has the larger gamma, so the summary puts it second
@@ -25,6 +27,9 @@ SETTINGS = pd.DataFrame(
         "gamma": [0.75, 0.25],
         "alpha": [0.25, 0.75],
         "beta": [0.0, 0.0],
+        "d0": [30, 10],
+        "da": [10, 30],
+        "db": [0, 0],
     }
 )
 RUNS = [0, 1, 2]
@@ -66,7 +71,7 @@ def test_collect_joins_gain_and_precision(tmp_path: Path) -> None:
     runs, summary = collect_modify(
         tmp_path / "res", MODES, tmp_path / "out" / "runs.csv", tmp_path / "out" / "summary.csv"
     )
-    assert list(runs.columns) == RUNS_COLUMNS and len(runs) == 2 * 3 * 3
+    assert list(runs.columns) == MODIFY_RUNS.names and len(runs) == 2 * 3 * 3
     assert runs["mode"].tolist()[:9] == ["random"] * 3 + ["gt"] * 3 + ["alg1"] * 3
     row = runs[(runs["setting"] == 1) & (runs["mode"] == "alg1") & (runs["run"] == 1)].iloc[0]
     assert (row["xs1"], row["xs2"], row["gamma"]) == (30, 10, 0.25)
@@ -76,7 +81,7 @@ def test_collect_joins_gain_and_precision(tmp_path: Path) -> None:
     gains = runs[(runs["setting"] == 0) & (runs["mode"] == "gt")]["gain"]
     assert gains.tolist() == pytest.approx([1.0, 2.0, 3.0])
 
-    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert list(summary.columns) == MODIFY_SUMMARY.names
     assert list(zip(summary["gamma"], summary["mode"])) == [
         (g, m) for g in (0.25, 0.75) for m in MODES
     ]
@@ -95,11 +100,11 @@ def test_collect_names_the_file_of_a_missing_row(tmp_path: Path) -> None:
     kd[~((kd["setting"] == 1) & (kd["run"] == 2))].to_csv(paths["acc/kd_gt.csv"], index=False)
     out = tmp_path / "out"
     message = rf"{paths['acc/kd_gt.csv']}: missing \(setting 1, run 2\)"
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(DataError, match=message):
         collect_modify(tmp_path, MODES, out / "runs.csv", out / "summary.csv")
     assert not out.exists() or not any(out.iterdir())
     paths["kept_alg1.csv"].unlink()
-    with pytest.raises(ValueError, match="kept_alg1.csv: no such file"):
+    with pytest.raises(DataError, match="kept_alg1.csv: no such file"):
         collect_modify(tmp_path, ["alg1"], out / "runs.csv", out / "summary.csv")
 
 
@@ -112,7 +117,7 @@ def test_collect_is_byte_deterministic(tmp_path: Path) -> None:
         outputs.append(runs_out.read_bytes() + summary_out.read_bytes())
     assert outputs[0] == outputs[1] and b"\r" not in outputs[0]
     runs_text = (tmp_path / "a" / "runs.csv").read_text()
-    assert runs_text.startswith(",".join(RUNS_COLUMNS) + "\n")
+    assert runs_text.startswith(",".join(MODIFY_RUNS.names) + "\n")
     assert "\n0,10,30,0.7500,random,0,90.0000,70.0000,60.0000,61.0000,61.0000,0.0000,0.0000\n" in (
         runs_text
     )
@@ -143,15 +148,15 @@ def test_classify_channels_is_exact_on_clean_vectors(sizes: tuple[int, int, int]
 
 
 def write_salience(root: Path, settings: list[tuple[int, int]], runs: int) -> tuple[Path, Path]:
-    """salience.csv (without the generator's shared/decisive columns) and settings.csv."""
+    """salience.csv and settings.csv. The generator's shared / decisive columns of salience.csv
+    are all 0, not the truth: an estimator that read them would fail."""
     rng = np.random.default_rng(0)
     rows = []
     for setting, (xs1, xs2) in enumerate(settings):
         for run in range(runs):
             raw = clean_salience(rng, xs2, xs1, 50 - xs1 - xs2)
             norm = (raw - raw.min()) / (raw.max() - raw.min())
-            rows += [(setting, run, c, s) for c, s in enumerate(norm)]
-    salience = pd.DataFrame(rows, columns=["setting", "run", "channel", "salience"])
+            rows += [(setting, run, c, s, r, 0, 0) for c, (s, r) in enumerate(zip(norm, raw))]
     table = pd.DataFrame(
         {
             "setting": range(len(settings)),
@@ -160,24 +165,22 @@ def write_salience(root: Path, settings: list[tuple[int, int]], runs: int) -> tu
             "k": [xs2 for _, xs2 in settings],
             "gamma": [xs2 / (xs1 + xs2) for xs1, xs2 in settings],
             "alpha": [xs1 / (xs1 + xs2) for xs1, xs2 in settings],
+            "beta": 0.0,
             "d0": [xs2 for _, xs2 in settings],
             "da": [xs1 for xs1, _ in settings],
             "db": [0 for _ in settings],
-            "beta": 0.0,
         }
     )
     paths = root / "salience.csv", root / "settings.csv"
-    salience.to_csv(paths[0], index=False, float_format="%.6f")
+    SALIENCE.write(paths[0], rows)
     table.to_csv(paths[1], index=False)
     return paths
 
 
 def test_estimate_venn_recovers_clean_counts(tmp_path: Path) -> None:
-    from mfh.venn import write_venn
-
     salience_csv, settings_csv = write_salience(tmp_path, [(30, 10), (10, 30), (10, 10)], runs=3)
     venn = estimate_venn(salience_csv, settings_csv)
-    assert list(venn.columns) == VENN_COLUMNS
+    assert list(venn.columns) == VENN.names
     assert venn["d0_est"].tolist() == venn["d0_pooled"].tolist() == [10.0, 30.0, 10.0]
     assert venn["da_est"].tolist() == venn["da_pooled"].tolist() == [30.0, 10.0, 10.0]
     assert venn["gamma_est"].tolist() == pytest.approx([0.25, 0.75, 0.5])
@@ -196,10 +199,10 @@ def test_estimate_venn_rejects_bad_inputs(tmp_path: Path) -> None:
     salience_csv, settings_csv = write_salience(tmp_path, [(30, 10), (10, 30)], runs=2)
     settings = pd.read_csv(settings_csv)
     settings.iloc[:1].to_csv(settings_csv, index=False)
-    with pytest.raises(ValueError, match=rf"{salience_csv}: setting\(s\) \[1\] not in"):
+    with pytest.raises(DataError, match=rf"{salience_csv}: setting\(s\) \[1\] not in"):
         estimate_venn(salience_csv, settings_csv)
     pd.concat([settings, settings.iloc[:1].assign(setting=5)]).to_csv(settings_csv, index=False)
-    with pytest.raises(ValueError, match=rf"{salience_csv}: no rows for setting\(s\) \[5\]"):
+    with pytest.raises(DataError, match=rf"{salience_csv}: no rows for setting\(s\) \[5\]"):
         estimate_venn(salience_csv, settings_csv)
     with pytest.raises(ValueError, match="threshold"):
         estimate_venn(salience_csv, settings_csv, threshold=0.0)
@@ -208,8 +211,8 @@ def test_estimate_venn_rejects_bad_inputs(tmp_path: Path) -> None:
 def test_figures_write_deterministic_pngs(tmp_path: Path) -> None:
     from matplotlib import image
 
-    from mfh.report.modify_figures import plot_modify, plot_salience
-    from mfh.venn import plot_venn
+    from mfh.report.modify.figures import plot_modify, plot_salience
+    from mfh.report.venn import plot_venn
 
     write_results(tmp_path / "res")
     collect_modify(tmp_path / "res", MODES, tmp_path / "runs.csv", tmp_path / "summary.csv")

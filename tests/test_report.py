@@ -1,5 +1,5 @@
-"""Tests of mfh.report: the runs/summary tables (joins, paired gain, t interval, validation,
-byte-deterministic CSVs) and the study figure (a readable, deterministic PNG)."""
+"""Tests of mfh.report.gauss: the runs/summary tables (joins, paired gain, t interval,
+validation, byte-deterministic CSVs) and the study figure (a readable, deterministic PNG)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mfh.report.tables import RUNS_COLUMNS, SUMMARY_COLUMNS, build_runs, collect, summarise
+from mfh.errors import DataError
+from mfh.report.gauss.tables import build_runs, collect, summarise
+from mfh.tables import GAUSS_RUNS, GAUSS_SUMMARY
 
 SETTINGS = pd.DataFrame(
     {
@@ -19,6 +21,9 @@ SETTINGS = pd.DataFrame(
         "gamma": [0.0, 1.0],
         "alpha": [1.0, 0.0],
         "beta": [1.0, 0.0],
+        "d0": [0, 10],
+        "da": [10, 0],
+        "db": [10, 0],
     }
 )
 TEACHER = pd.DataFrame(
@@ -48,7 +53,7 @@ def write_inputs(folder: Path, nokd: pd.DataFrame = NOKD) -> list[Path]:
 
 def test_build_runs_broadcasts_nokd_and_sorts() -> None:
     runs = build_runs(SETTINGS, TEACHER, NOKD, KD)
-    assert list(runs.columns) == RUNS_COLUMNS
+    assert list(runs.columns) == GAUSS_RUNS.names
     assert list(zip(runs["setting"], runs["run"])) == [
         (0, 0),
         (0, 1),
@@ -66,7 +71,7 @@ def test_build_runs_broadcasts_nokd_and_sorts() -> None:
 
 def test_summarise_paired_delta_and_t_interval_by_hand() -> None:
     summary = summarise(build_runs(SETTINGS, TEACHER, NOKD, KD))
-    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert list(summary.columns) == GAUSS_SUMMARY.names
     row = summary.iloc[0]
     assert row["n_runs"] == 3
     assert row["teacher_acc"] == pytest.approx(89.0, abs=1e-9)
@@ -98,7 +103,7 @@ def test_single_run_gives_empty_std_and_interval(tmp_path: Path) -> None:
     for column in ("teacher_acc_std", "delta_std", "delta_ci_low", "delta_ci_high"):
         assert summary[column].isna().all()
     out = tmp_path / "summary.csv"
-    summary.to_csv(out, index=False, float_format="%.4f", lineterminator="\n")
+    GAUSS_SUMMARY.write_frame(out, summary)
     assert out.read_text().splitlines()[1].endswith("1.0000,,,")
 
 
@@ -125,13 +130,13 @@ def test_single_run_gives_empty_std_and_interval(tmp_path: Path) -> None:
 )
 def test_build_runs_rejects_bad_inputs(frames: dict[str, pd.DataFrame], message: str) -> None:
     inputs = {"settings": SETTINGS, "teacher": TEACHER, "nokd": NOKD, "kd": KD} | frames
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(DataError, match=message):
         build_runs(**inputs)
 
 
 def test_collect_names_the_file_of_a_missing_run(tmp_path: Path) -> None:
     paths = write_inputs(tmp_path, nokd=NOKD.iloc[1:])
-    with pytest.raises(ValueError, match=rf"{paths[2]}: missing run\(s\) \[0\]"):
+    with pytest.raises(DataError, match=rf"{paths[2]}: missing run\(s\) \[0\]"):
         collect(*paths, tmp_path / "runs.csv", tmp_path / "summary.csv")
     assert not (tmp_path / "runs.csv").exists()
 
@@ -150,7 +155,7 @@ def test_collect_is_byte_deterministic(tmp_path: Path) -> None:
     )
     assert b"\n0,0,0.0000,1.0000,1.0000,0,88.0000,70.0000,71.0000\n" in runs_bytes
     assert b"\r" not in runs_bytes + summary_bytes
-    assert summary_bytes.splitlines()[0].decode() == ",".join(SUMMARY_COLUMNS)
+    assert summary_bytes.splitlines()[0].decode() == ",".join(GAUSS_SUMMARY.names)
     assert pd.read_csv(tmp_path / "a" / "summary.csv")["delta_mean"].tolist() == [1.3333, 5.0]
     assert len(runs) == 6 and len(summary) == 2
 
@@ -158,7 +163,7 @@ def test_collect_is_byte_deterministic(tmp_path: Path) -> None:
 def test_plot_study_writes_a_png(tmp_path: Path) -> None:
     from matplotlib import image
 
-    from mfh.report.figures import plot_from_csv, plot_study
+    from mfh.report.gauss.figures import plot_from_csv, plot_study
 
     runs = build_runs(SETTINGS, TEACHER, NOKD, KD)
     out = tmp_path / "fig" / "study.png"
@@ -171,3 +176,12 @@ def test_plot_study_writes_a_png(tmp_path: Path) -> None:
     plot_from_csv(tmp_path / "runs.csv", "gamma", tmp_path / "again.png", "test study")
     assert (tmp_path / "again.png").read_bytes() == data
     assert sorted(p.name for p in tmp_path.rglob("*.png")) == ["again.png", "study.png"]
+
+
+def test_t_interval_is_scipys_interval_of_the_mean() -> None:
+    from mfh.report.stats import t_interval
+
+    values = pd.Series([1.0, 3.0, 0.0])
+    expected = stats.t.interval(0.9, 2, loc=values.mean(), scale=stats.sem(values))
+    assert t_interval(values, confidence=0.9) == pytest.approx(expected, abs=1e-12)
+    assert all(math.isnan(bound) for bound in t_interval(pd.Series([2.0])))

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from conftest import load_real_params
-from mfh.report.tables import collect
+from mfh.report.gauss.tables import collect
 from mfh.studies import gauss
 from mfh.studies.gauss_prepare import prepare
 
@@ -66,7 +66,7 @@ def test_gauss_alpha_better_teacher_no_better_student(tmp_path):
 @pytest.mark.slow
 def test_gauss_modify_modality_general_teacher_teaches_better(tmp_path):
     """Table 2: gt / alg1 teachers are worse, their students beat regular KD at every gamma."""
-    from mfh.report.modify_tables import collect_modify
+    from mfh.report.modify.tables import collect_modify
     from mfh.studies import modify
     from mfh.studies.modify_prepare import prepare as prepare_modify
 

@@ -15,25 +15,23 @@ import torch
 
 from mfh.checkpoint import load_checkpoint, save_checkpoint
 from mfh.device import current as current_device
-from mfh.io import write_text_atomic
 from mfh.models.linear import LinearEnsemble
 from mfh.seeding import torch_seed
+from mfh.tables import ACC_BY_RUN, ACC_BY_SETTING, SALIENCE
 
 N_CLASSES = 2
 LOG_EVERY_FRACTION = 10  # log the loss ten times per training
 
 
 def write_acc(path, acc: torch.Tensor, settings: int | None) -> None:
-    """acc: (S * R,) with settings=S, or (R,) with settings=None."""
+    """acc: (S * R,) with settings=S (table ACC_BY_SETTING), or (R,) with settings=None
+    (ACC_BY_RUN)."""
     values = acc.tolist()
     if settings is None:
-        rows = ["run,acc"] + [f"{r},{a:.4f}" for r, a in enumerate(values)]
+        ACC_BY_RUN.write(path, enumerate(values))
     else:
         runs = len(values) // settings
-        rows = ["setting,run,acc"] + [
-            f"{i // runs},{i % runs},{a:.4f}" for i, a in enumerate(values)
-        ]
-    write_text_atomic(path, "\n".join(rows) + "\n")
+        ACC_BY_SETTING.write(path, [(*divmod(i, runs), a) for i, a in enumerate(values)])
 
 
 def log_every(epochs: int) -> int:
@@ -105,7 +103,7 @@ def load_ensemble(path, role: str) -> LinearEnsemble:
 
 
 def write_salience(path, norm, raw, shared: np.ndarray, decisive: np.ndarray) -> None:
-    """salience.csv: one row per setting x run x channel of x_a.
+    """salience.csv (table SALIENCE): one row per setting x run x channel of x_a.
 
     norm, raw: (S * R, K) normalised and raw salience; shared, decisive: bool (S, K), the truth
     of the generator (for figures and checks; estimators must not read it).
@@ -113,12 +111,9 @@ def write_salience(path, norm, raw, shared: np.ndarray, decisive: np.ndarray) ->
     S, K = shared.shape
     R = norm.shape[0] // S
     norm, raw = norm.cpu().tolist(), raw.cpu().tolist()  # Python floats, as Tensor.item() gives
-    rows = ["setting,run,channel,salience,raw,shared,decisive"]
+    rows = []
     for m in range(S * R):
         s, r = divmod(m, R)
         for k in range(K):
-            rows.append(
-                f"{s},{r},{k},{norm[m][k]:.6f},{raw[m][k]:.6g},"
-                f"{int(shared[s, k])},{int(decisive[s, k])}"
-            )
-    write_text_atomic(path, "\n".join(rows) + "\n")
+            rows.append((s, r, k, norm[m][k], raw[m][k], int(shared[s, k]), int(decisive[s, k])))
+    SALIENCE.write(path, rows)

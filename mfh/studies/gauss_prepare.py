@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 
 from mfh.data.synthetic import StudyData, build_study
-from mfh.io import atomic_path, write_text_atomic
+from mfh.io import atomic_path
+from mfh.tables import GAUSS_SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,13 @@ def prepare(study: str, seed: int, data_cfg: dict, out_data, out_settings) -> St
     with atomic_path(out_data) as tmp:
         with open(tmp, "wb") as f:
             data.save(f)
-    rows = ["setting,value,gamma,alpha,beta,d0,da,db"]
-    for s, (value, v) in enumerate(zip(data.grid, data.venn)):
-        rows.append(f"{s},{value},{v.gamma:.6f},{v.alpha:.6f},{v.beta:.6f},{v.d0},{v.da},{v.db}")
-    write_text_atomic(out_settings, "\n".join(rows) + "\n")
+    GAUSS_SETTINGS.write(
+        out_settings,
+        [
+            (s, value, v.gamma, v.alpha, v.beta, v.d0, v.da, v.db)
+            for s, (value, v) in enumerate(zip(data.grid, data.venn))
+        ],
+    )
     log.info(
         "%s: %d settings x %d runs, x_a %s, x_b %s",
         study,

@@ -19,7 +19,6 @@ All students of a run (no-KD, regular KD, modified KD of every mode) start from 
 
 from __future__ import annotations
 
-import csv
 import logging
 
 import numpy as np
@@ -29,7 +28,6 @@ from mfh.algorithm1.inputs import algorithm1_on_inputs
 from mfh.algorithm1.selection import top_k
 from mfh.data.modify import ModifyData
 from mfh.device import current as current_device
-from mfh.io import write_text_atomic
 from mfh.kd import KDConfig
 from mfh.seeding import numpy_rng, torch_seed
 from mfh.studies.ensemble import (
@@ -42,6 +40,7 @@ from mfh.studies.ensemble import (
     write_acc,
     write_salience,
 )
+from mfh.tables import KEPT, SALIENCE
 from mfh.train.fullbatch import accuracy, train_full_batch
 
 log = logging.getLogger(__name__)
@@ -187,12 +186,10 @@ def kept_channels(
 
 
 def _read_salience(path, settings: int, runs: int, width: int) -> np.ndarray:
+    """The normalised salience of salience.csv (table SALIENCE): (S, R, width)."""
     values = np.full((settings, runs, width), np.nan)
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            values[int(row["setting"]), int(row["run"]), int(row["channel"])] = float(
-                row["salience"]
-            )
+    for row in SALIENCE.read_rows(path):
+        values[row["setting"], row["run"], row["channel"]] = row["salience"]
     if np.isnan(values).any():
         raise ValueError(f"{path}: salience missing for some setting, run or channel")
     return values
@@ -226,24 +223,22 @@ def retrain_teachers(
 
 
 def _write_kept(path, mask: np.ndarray, grid: np.ndarray) -> None:
-    """One row per setting x run: kept channels and the share of them that are truly shared."""
-    rows = ["setting,run,precision_at_k,channels"]
+    """Table KEPT, one row per setting x run: the kept channels and the share of them that are
+    truly shared."""
+    rows = []
     for s, (_, xs2) in enumerate(grid):
         for r in range(mask.shape[1]):
             kept = np.flatnonzero(mask[s, r])
             precision = float(np.mean(kept < xs2))
-            rows.append(f"{s},{r},{precision:.4f},{' '.join(map(str, kept))}")
-    write_text_atomic(path, "\n".join(rows) + "\n")
+            rows.append((s, r, precision, " ".join(map(str, kept))))
+    KEPT.write(path, rows)
 
 
 def read_kept(path, settings: int, runs: int, width: int) -> np.ndarray:
     """The mask written by `retrain_teachers`: bool (S, R, width)."""
     mask = np.zeros((settings, runs, width), dtype=bool)
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            mask[int(row["setting"]), int(row["run"]), list(map(int, row["channels"].split()))] = (
-                True
-            )
+    for row in KEPT.read_rows(path):
+        mask[row["setting"], row["run"], list(map(int, row["channels"].split()))] = True
     return mask
 
 

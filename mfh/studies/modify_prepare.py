@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from mfh.data.modify import ModifyData, build_modify
-from mfh.io import atomic_path, write_text_atomic
+from mfh.io import atomic_path
+from mfh.tables import MODIFY_SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +19,12 @@ def prepare(study: str, seed: int, data_cfg: dict, out_data, out_settings) -> Mo
     with atomic_path(out_data) as tmp:
         with open(tmp, "wb") as f:
             data.save(f)
-    rows = ["setting,xs1,xs2,k,gamma,alpha,beta,d0,da,db"]
-    for s, ((xs1, xs2), v) in enumerate(zip(data.grid, data.venn)):
-        rows.append(
-            f"{s},{xs1},{xs2},{xs2},{v.gamma:.6f},{v.alpha:.6f},{v.beta:.6f},{v.d0},{v.da},{v.db}"
-        )
-    write_text_atomic(out_settings, "\n".join(rows) + "\n")
+    MODIFY_SETTINGS.write(
+        out_settings,
+        [
+            (s, xs1, xs2, xs2, v.gamma, v.alpha, v.beta, v.d0, v.da, v.db)
+            for s, ((xs1, xs2), v) in enumerate(zip(data.grid, data.venn))
+        ],
+    )
     log.info("%s: %d settings x %d runs", study, len(data.grid), data_cfg["runs"])
     return data

@@ -23,7 +23,6 @@ the no-KD baseline of seed s, and learns from the teacher of seed s; every draw 
 from __future__ import annotations
 
 import copy
-import csv
 import logging
 from typing import Sequence
 
@@ -35,25 +34,23 @@ from mfh.channel_removal import remove_channels
 from mfh.data.real import RealData, load_prepared
 from mfh.device import current as current_device
 from mfh.kd import KDConfig
+from mfh.kd_modes import KD_MODES
 from mfh.models.build import build_fusion, build_model
 from mfh.seeding import numpy_rng, torch_seed
 from mfh.studies.real_io import (
-    ACC_HEADER,
-    acc_row,
     generator,
     load_models,
     result_metrics,
     save_models,
     split,
     splits,
-    write_rows,
+    write_acc,
 )
+from mfh.tables import REAL_MODES_ACC, REAL_SALIENCE
 from mfh.train.minibatch import accuracy, predict_logits, train_minibatch
 
 log = logging.getLogger(__name__)
 
-MODES = {0: "random", 1: "modality-general", 2: "modality-specific"}
-MODES_HEADER = "ratio,seed,removed,teacher_acc,best_epoch,val_acc,student_acc"
 
 
 def _load(data_path, modalities: Sequence[str]) -> RealData:
@@ -110,7 +107,7 @@ def train_unimodal(dataset: str, seed: int, cfg: dict, data_path, modality: str,
         results.append(_train(model, data, [modality], cfg, dataset, seed, s, modality))
         models.append(model)
     save_models(out_ckpt, "unimodal", models, cfg, result_metrics(results))
-    write_rows(out_acc, ACC_HEADER, [acc_row(s, r) for s, r in enumerate(results)])
+    write_acc(out_acc, results)
     _summary(f"{dataset} {modality}", results)
 
 
@@ -133,7 +130,7 @@ def train_fusion(dataset: str, seed: int, cfg: dict, data_path, modalities, out_
         results.append(_train(model, data, modalities, cfg, dataset, seed, s, name, shuffle))
         models.append(model)
     save_models(out_ckpt, "fusion", models, cfg, result_metrics(results))
-    write_rows(out_acc, ACC_HEADER, [acc_row(s, r) for s, r in enumerate(results)])
+    write_acc(out_acc, results)
     _summary(f"{dataset} fusion {a}+{b}", results)
 
 
@@ -170,7 +167,7 @@ def distill(
         )
         models.append(student)
     save_models(out_ckpt, "kd", models, cfg, result_metrics(results))
-    write_rows(out_acc, ACC_HEADER, [acc_row(s, r) for s, r in enumerate(results)])
+    write_acc(out_acc, results)
     _summary(f"{dataset} KD {what}", results)
 
 
@@ -221,18 +218,15 @@ def salience(
         ).cpu()  # (H,)
         norm = minmax(raw)
         norms.append(norm)
-        rows += [f"{s},{k},{raw[k].item():.6g},{norm[k].item():.6f}" for k in range(len(raw))]
+        rows += [(s, k, raw[k].item(), norm[k].item()) for k in range(len(raw))]
         log.info("%s %s->%s seed %d: salience of %d channels", dataset, a, b, s, len(raw))
-    write_rows(out_csv, "seed,channel,raw,salience", rows)
+    REAL_SALIENCE.write(out_csv, rows)
     return torch.stack(norms)
 
 
 def read_salience(path, seeds: int) -> torch.Tensor:
-    """salience.csv -> (seeds, H) normalised salience."""
-    with open(path, newline="") as f:
-        table = [
-            (int(r["seed"]), int(r["channel"]), float(r["salience"])) for r in csv.DictReader(f)
-        ]
+    """salience.csv (table REAL_SALIENCE) -> (seeds, H) normalised salience."""
+    table = [(r["seed"], r["channel"], r["salience"]) for r in REAL_SALIENCE.read_rows(path)]
     channels = 1 + max(k for _, k, _ in table)
     out = torch.full((seeds, channels), float("nan"), dtype=torch.float64)
     for s, k, v in table:
@@ -246,7 +240,7 @@ def read_salience(path, seeds: int) -> torch.Tensor:
 def removed_channels(
     mode: int, salience: torch.Tensor, ratio: float, rng_args: tuple
 ) -> torch.Tensor:
-    """(H,) bool, True = removed: `n_dropped(ratio, H)` channels chosen by `mode` (see MODES).
+    """(H,) bool, True = removed: `n_dropped(ratio, H)` channels chosen by `mode` (see KD_MODES).
 
     salience: (H,) normalised salience of the teacher's channels (unused in mode 0);
     rng_args: (seed, dataset, role, *indices) of mode 0's random draw.
@@ -298,15 +292,15 @@ def distill_modes(
             kd = {"teacher_logits": logits, "kd": _kd_config(cfg)}
             name = f"mode {mode} r={ratio} KD {a} -> {b}"
             result = _train(student, data, [b], cfg, dataset, seed, s, name, **kd)
-            rows.append(
-                f"{ratio},{s},{int(removed.sum())},{teacher_acc:.4f},{result.best_epoch},"
-                f"{result.val_acc:.4f},{result.test_acc:.4f}"
-            )
+            epoch, val_acc, test_acc = result.best_epoch, result.val_acc, result.test_acc
+            rows.append((ratio, s, int(removed.sum()), teacher_acc, epoch, val_acc, test_acc))
             students.append(student)
-    metrics = {"rows": rows}
+    metrics = {"rows": [REAL_MODES_ACC.format_row(row) for row in rows]}
     save_models(out_ckpt, "kd_mode", students, cfg, metrics)
-    write_rows(out_csv, MODES_HEADER, rows)
-    log.info("%s mode %d (%s) %s -> %s: %d students", dataset, mode, MODES[mode], a, b, len(rows))
+    REAL_MODES_ACC.write(out_csv, rows)
+    log.info(
+        "%s mode %d (%s) %s -> %s: %d students", dataset, mode, KD_MODES[mode], a, b, len(rows)
+    )
 
 
 def _check_seeds(path, models: list, seeds: int) -> None:

@@ -15,11 +15,9 @@ from torch import nn
 
 from mfh.checkpoint import load_checkpoint, save_checkpoint
 from mfh.data.real import RealData
-from mfh.io import write_text_atomic
 from mfh.models.build import build_from_spec, model_spec
+from mfh.tables import REAL_ACC
 from mfh.train.minibatch import Split, TrainResult
-
-ACC_HEADER = "seed,best_epoch,val_acc,test_acc"
 
 
 def split(data: RealData, modalities: Sequence[str], name: str) -> Split:
@@ -63,12 +61,9 @@ def load_models(path, role: str, device="cpu") -> list[nn.Module]:
     return models
 
 
-def acc_row(seed: int, result: TrainResult) -> str:
-    return f"{seed},{result.best_epoch},{result.val_acc:.4f},{result.test_acc:.4f}"
-
-
-def write_rows(path, header: str, rows: Sequence[str]) -> None:
-    write_text_atomic(path, "\n".join([header, *rows]) + "\n")
+def write_acc(path, results: Sequence[TrainResult]) -> None:
+    """Table REAL_ACC: one row per seed."""
+    REAL_ACC.write(path, [(s, r.best_epoch, r.val_acc, r.test_acc) for s, r in enumerate(results)])
 
 
 def result_metrics(results: Sequence[TrainResult]) -> dict:

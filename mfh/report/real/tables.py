@@ -1,20 +1,18 @@
 """Tables of the real-data studies, from the per-job accuracy CSVs under results/<dataset>/.
 
-Files read (written by `mfh.studies.real`; <pair> is a pair's name in params.yaml, its teacher
-modality a and its student modality b):
-    acc/uni_<m>.csv                   seed, best_epoch, val_acc, test_acc   (teacher / no-KD)
-    acc/fusion_<pair>.csv             the same for the multimodal teacher on a + b
-    acc/kd_<pair>_<teacher>.csv       KD students, teacher = unimodal | multimodal
-    acc/modes_<pair>_<mode>.csv       ratio, seed, removed, teacher_acc, best_epoch, val_acc,
-                                      student_acc
+Files read (written by `mfh.studies.real`; tables of `mfh.tables`; <pair> is a pair's name in
+params.yaml, its teacher modality a and its student modality b):
+    acc/uni_<m>.csv                   REAL_ACC: the unimodal teacher / no-KD student on m
+    acc/fusion_<pair>.csv             REAL_ACC: the multimodal teacher on a + b
+    acc/kd_<pair>_<teacher>.csv       REAL_ACC: KD students, teacher = unimodal | multimodal
+    acc/modes_<pair>_<mode>.csv       REAL_MODES_ACC: the KD modes' students
 Tables written:
-    failure_case.csv          one row per pair x teacher (none | unimodal | multimodal) x seed
-    failure_case_summary.csv  mean and std per pair x teacher; `failure` says whether the
-                              multimodal teacher beats the unimodal one while its student does not
-    mfh_modes.csv             teacher_modality, student_modality, mode, mode_name, ratio, seed,
-                              removed, teacher_acc, student_acc
-    mfh_modes_summary.csv     mean and std per pair x mode x ratio, with the pair's no-KD and
-                              regular-KD (unimodal teacher, nothing removed) student accuracy
+    failure_case.csv          FAILURE_CASE: one row per pair x teacher (none | unimodal |
+                              multimodal) x seed
+    failure_case_summary.csv  FAILURE_SUMMARY: mean and std per pair x teacher
+    mfh_modes.csv             MFH_MODES: one row per pair x mode x ratio x seed
+    mfh_modes_summary.csv     MFH_MODES_SUMMARY: mean and std per pair x mode x ratio, with the
+                              pair's no-KD and regular-KD student accuracy
 """
 
 from __future__ import annotations
@@ -24,30 +22,43 @@ from typing import Sequence
 
 import pandas as pd
 
-from mfh.io import write_text_atomic
+from mfh.errors import DataError
+from mfh.kd_modes import KD_MODES
+from mfh.table_io import Table
+from mfh.tables import (
+    FAILURE_CASE,
+    FAILURE_SUMMARY,
+    MFH_MODES,
+    MFH_MODES_SUMMARY,
+    REAL_ACC,
+    REAL_MODES_ACC,
+)
 
-MODE_NAMES = {0: "random", 1: "modality-general", 2: "modality-specific"}
 Pairs = Sequence[tuple[str, str, str]]  # (name, teacher modality, student modality)
+TABLES = {
+    "failure_case": FAILURE_CASE,
+    "failure_case_summary": FAILURE_SUMMARY,
+    "mfh_modes": MFH_MODES,
+    "mfh_modes_summary": MFH_MODES_SUMMARY,
+}
 
 
-def _read(path: Path, columns: Sequence[str], seeds: int) -> pd.DataFrame:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing (run the rule that makes it first)")
-    frame = pd.read_csv(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: no column {', '.join(missing)}")
+def _read(path: Path, table: Table, seeds: int) -> pd.DataFrame:
+    """The rows of seeds 0 .. seeds-1 of the file at `path`; DataError if one is missing."""
+    frame = table.read_frame(path)
     absent = sorted(set(range(seeds)) - set(frame["seed"]))
     if absent:
-        raise ValueError(f"{path}: missing seed(s) {absent} of {seeds}")
+        raise DataError(f"{path}: missing seed(s) {absent} of {seeds}")
     return frame[frame["seed"] < seeds]
 
 
 def _acc(results: Path, name: str, seeds: int) -> pd.DataFrame:
-    return _read(results / "acc" / f"{name}.csv", ["seed", "test_acc"], seeds).set_index("seed")
+    return _read(results / "acc" / f"{name}.csv", REAL_ACC, seeds).set_index("seed")
 
 
 def failure_case(results: Path, pairs: Pairs, seeds: int) -> pd.DataFrame:
+    """Table FAILURE_CASE: per pair and seed, the no-KD student and the unimodal and the
+    multimodal teacher with their KD students."""
     rows = []
     for name, a, b in pairs:
         nokd = _acc(results, f"uni_{b}", seeds)
@@ -65,8 +76,7 @@ def failure_case(results: Path, pairs: Pairs, seeds: int) -> pd.DataFrame:
             rows.append((a, b, "none", s, float("nan"), nokd.at[s, "test_acc"]))
             for kind, (teacher, student) in teachers.items():
                 rows.append((a, b, kind, s, teacher.at[s, "test_acc"], student.at[s, "test_acc"]))
-    columns = ["teacher_modality", "student_modality", "teacher", "seed", "teacher_acc"]
-    return pd.DataFrame(rows, columns=columns + ["student_acc"])
+    return pd.DataFrame(rows, columns=FAILURE_CASE.names)
 
 
 def _mean_std(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -85,6 +95,8 @@ def _mean_std(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def summarise_failure_case(table: pd.DataFrame) -> pd.DataFrame:
+    """Table FAILURE_SUMMARY: `failure` says whether the multimodal teacher beats the unimodal
+    one while its student does not (the failure case of the paper's Table 1)."""
     summary = _mean_std(table, ["teacher_modality", "student_modality", "teacher"])
     failure = {}
     for (a, b), group in summary.groupby(["teacher_modality", "student_modality"], sort=False):
@@ -105,24 +117,26 @@ def mfh_modes(
     ratios: Sequence[float],
     seeds: int,
 ) -> pd.DataFrame:
+    """Table MFH_MODES: the students of every KD mode x ratio x seed of every pair."""
     frames = []
     for name, a, b in pairs:
         for mode in modes:
             path = results / "acc" / f"modes_{name}_{mode}.csv"
-            frame = _read(path, ["ratio", "seed", "teacher_acc", "student_acc"], seeds)
+            frame = _read(path, REAL_MODES_ACC, seeds)
             frame = frame[frame["ratio"].isin(ratios)]
             if len(frame) != len(ratios) * seeds:
-                raise ValueError(f"{path}: expected {len(ratios)} ratios x {seeds} seeds")
-            frame.insert(0, "mode_name", MODE_NAMES[mode])
+                raise DataError(f"{path}: expected {len(ratios)} ratios x {seeds} seeds")
+            frame.insert(0, "mode_name", KD_MODES[mode])
             frame.insert(0, "mode", mode)
             frame.insert(0, "student_modality", b)
             frame.insert(0, "teacher_modality", a)
             frames.append(frame)
-    columns = ["teacher_modality", "student_modality", "mode", "mode_name", "ratio", "seed"]
-    return pd.concat(frames, ignore_index=True)[columns + ["removed", "teacher_acc", "student_acc"]]
+    return pd.concat(frames, ignore_index=True)[MFH_MODES.names]
 
 
 def summarise_modes(table: pd.DataFrame, failure: pd.DataFrame) -> pd.DataFrame:
+    """Table MFH_MODES_SUMMARY, from MFH_MODES and FAILURE_CASE (the no-KD and regular-KD
+    references of each pair)."""
     summary = _mean_std(
         table, ["teacher_modality", "student_modality", "mode", "mode_name", "ratio"]
     )
@@ -138,10 +152,6 @@ def summarise_modes(table: pd.DataFrame, failure: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    write_text_atomic(path, frame.to_csv(index=False, float_format="%.4f"))
-
-
 def collect_real(
     results,
     pairs: Pairs,
@@ -149,7 +159,8 @@ def collect_real(
     ratios: Sequence[float],
     seeds: int,
 ) -> dict[str, pd.DataFrame]:
-    """Read every accuracy file of a dataset and write the four tables into `results`."""
+    """Read every accuracy file of a dataset and write the four tables into `results`
+    (`mfh.table_io`: atomic, byte-deterministic); returns them by name (see `TABLES`)."""
     results = Path(results)
     failure = failure_case(results, pairs, seeds)
     modes_table = mfh_modes(results, pairs, modes, ratios, seeds)
@@ -160,5 +171,5 @@ def collect_real(
         "mfh_modes_summary": summarise_modes(modes_table, failure),
     }
     for name, frame in tables.items():
-        _write(frame, results / f"{name}.csv")
+        TABLES[name].write_frame(results / f"{name}.csv", frame)
     return tables

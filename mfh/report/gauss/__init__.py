@@ -1,0 +1,1 @@
+"""Tables and figures of gauss_gamma and gauss_alpha (paper Fig. 2/3)."""

@@ -1,0 +1,1 @@
+"""Tables and figures of gauss_modify (paper Table 2)."""

@@ -1,0 +1,201 @@
+"""Every CSV table of the workflow, defined once: its columns in order and how each is written
+(`mfh.table_io`). Decimals have 4 places unless a table says otherwise; accuracies are test-set
+accuracies in percent.
+
+Synthetic studies (results/<study>/ for gauss_gamma, gauss_alpha and gauss_modify):
+    GAUSS_SETTINGS, MODIFY_SETTINGS  settings.csv: each setting's Venn proportions and counts
+    ACC_BY_SETTING, ACC_BY_RUN       acc/*.csv: one accuracy per model
+    SALIENCE                         salience.csv: Algorithm 1 per setting x run x channel of x_a
+    KEPT                             kept_<mode>.csv (gauss_modify): a modified teacher's channels
+    GAUSS_RUNS, GAUSS_SUMMARY        runs.csv, summary.csv of gauss_gamma / gauss_alpha
+    MODIFY_RUNS, MODIFY_SUMMARY      runs.csv, summary.csv of gauss_modify
+    VENN                             venn.csv: the Venn counts, true and estimated (`mfh.venn`)
+Real-data studies (results/<dataset>/):
+    REAL_ACC                         acc/{uni,fusion,kd}_*.csv: one row per seed
+    REAL_SALIENCE                    salience_<pair>.csv: Algorithm 1 per seed x channel
+    REAL_MODES_ACC                   acc/modes_<pair>_<mode>.csv: one row per ratio x seed
+    FAILURE_CASE, FAILURE_SUMMARY    failure_case.csv, failure_case_summary.csv (paper Table 1)
+    MFH_MODES, MFH_MODES_SUMMARY     mfh_modes.csv, mfh_modes_summary.csv
+"""
+
+from __future__ import annotations
+
+from mfh.table_io import SHORTEST, Table, decimals, flags, integers, texts
+
+_SIX = ".6f"
+
+# --- synthetic studies -------------------------------------------------------------------------
+
+# value: the swept grid value; gamma, alpha, beta: the Venn proportions; d0, da, db: decisive
+# dimensions both modalities see, a only, b only
+GAUSS_SETTINGS = Table(
+    "settings",
+    (
+        *integers("setting", "value"),
+        *decimals("gamma", "alpha", "beta", spec=_SIX),
+        *integers("d0", "da", "db"),
+    ),
+    keys=("setting",),
+)
+# xs1, xs2: a-only and shared decisive dimensions; k = xs2, the channels a modified teacher keeps
+MODIFY_SETTINGS = Table(
+    "settings",
+    (
+        *integers("setting", "xs1", "xs2", "k"),
+        *decimals("gamma", "alpha", "beta", spec=_SIX),
+        *integers("d0", "da", "db"),
+    ),
+    keys=("setting",),
+)
+ACC_BY_SETTING = Table(
+    "accuracy", (*integers("setting", "run"), *decimals("acc")), keys=("setting", "run")
+)
+# the no-KD students of gauss_gamma / gauss_alpha depend on the run only
+ACC_BY_RUN = Table("accuracy", (*integers("run"), *decimals("acc")), keys=("run",))
+# salience: min-max normalised per model; raw: before normalising; shared, decisive: 0/1, the
+# generator's truth about the channel (for figures and checks; estimators must not read it)
+SALIENCE = Table(
+    "salience",
+    (
+        *integers("setting", "run", "channel"),
+        *decimals("salience", spec=_SIX),
+        *decimals("raw", spec=".6g"),
+        *integers("shared", "decisive"),
+    ),
+    keys=("setting", "run", "channel"),
+)
+# channels: the kept channels of x_a, space-separated; precision_at_k: the share of them that
+# are truly shared
+KEPT = Table(
+    "kept channels",
+    (*integers("setting", "run"), *decimals("precision_at_k"), *texts("channels")),
+    keys=("setting", "run"),
+)
+
+_GAUSS_SETTING = (*integers("setting", "value"), *decimals("gamma", "alpha", "beta"))
+GAUSS_RUNS = Table(
+    "runs",
+    (*_GAUSS_SETTING, *integers("run"), *decimals("teacher_acc", "nokd_acc", "kd_acc")),
+    keys=("setting", "run"),
+)
+# means and sample sds over runs; delta = kd_acc - nokd_acc, paired within a run, with its
+# Student-t interval; the sds and the interval are empty with a single run
+GAUSS_SUMMARY = Table(
+    "summary",
+    (
+        *_GAUSS_SETTING,
+        *integers("n_runs"),
+        *decimals("teacher_acc"),
+        *decimals("teacher_acc_std", nullable=True),
+        *decimals("nokd_acc"),
+        *decimals("nokd_acc_std", nullable=True),
+        *decimals("kd_acc"),
+        *decimals("kd_acc_std", nullable=True),
+        *decimals("delta_mean"),
+        *decimals("delta_std", "delta_ci_low", "delta_ci_high", nullable=True),
+    ),
+    keys=("setting",),
+)
+_MODIFY_ACCS = ("teacher_acc", "mod_teacher_acc", "nokd_acc", "regular_kd_acc", "mod_kd_acc")
+# mode: how the modified teacher chose its channels (random | gt | alg1); gain = mod_kd_acc -
+# regular_kd_acc, paired within a run
+MODIFY_RUNS = Table(
+    "runs",
+    (
+        *integers("setting", "xs1", "xs2"),
+        *decimals("gamma"),
+        *texts("mode"),
+        *integers("run"),
+        *decimals(*_MODIFY_ACCS, "gain", "precision_at_k"),
+    ),
+)
+# means over runs; the gain's sample sd and Student-t interval are empty with a single run
+MODIFY_SUMMARY = Table(
+    "summary",
+    (
+        *decimals("gamma"),
+        *integers("xs1", "xs2"),
+        *texts("mode"),
+        *integers("n_runs"),
+        *decimals(*_MODIFY_ACCS, "gain_mean"),
+        *decimals("gain_std", "gain_ci_low", "gain_ci_high", nullable=True),
+        *decimals("precision_at_k"),
+    ),
+)
+# *_true: the generator's counts; *_est: means of the per-run estimates (gamma_est_std their
+# sample sd); *_pooled: the estimate from the runs' mean salience; gamma is empty when no
+# decisive channel is found
+VENN = Table(
+    "venn",
+    (
+        *integers("setting", "d0_true", "da_true", "db_true"),
+        *decimals("gamma_true", "alpha_true", "d0_est", "da_est"),
+        *decimals("gamma_est", "gamma_est_std", nullable=True),
+        *integers("n_runs", "d0_pooled", "da_pooled"),
+        *decimals("gamma_pooled", nullable=True),
+    ),
+    keys=("setting",),
+)
+
+# --- real-data studies -------------------------------------------------------------------------
+
+# test_acc: at the epoch of the best validation accuracy, best_epoch
+REAL_ACC = Table(
+    "accuracy",
+    (*integers("seed", "best_epoch"), *decimals("val_acc", "test_acc")),
+    keys=("seed",),
+)
+REAL_SALIENCE = Table(
+    "salience",
+    (*integers("seed", "channel"), *decimals("raw", spec=".6g"), *decimals("salience", spec=_SIX)),
+    keys=("seed", "channel"),
+)
+# ratio: as in params.yaml (a float, so not a key); removed: the number of teacher channels
+# removed
+REAL_MODES_ACC = Table(
+    "KD modes accuracy",
+    (
+        *decimals("ratio", spec=SHORTEST),
+        *integers("seed", "removed"),
+        *decimals("teacher_acc"),
+        *integers("best_epoch"),
+        *decimals("val_acc", "student_acc"),
+    ),
+)
+_PAIR = texts("teacher_modality", "student_modality")
+# teacher: none (the no-KD student; no teacher accuracy) | unimodal | multimodal
+FAILURE_CASE = Table(
+    "failure case",
+    (
+        *_PAIR,
+        *texts("teacher"),
+        *integers("seed"),
+        *decimals("teacher_acc", nullable=True),
+        *decimals("student_acc"),
+    ),
+)
+_MEAN_STD = (
+    *decimals("teacher_mean", "teacher_std", nullable=True),
+    *decimals("student_mean"),
+    *decimals("student_std", nullable=True),
+    *integers("n"),
+)
+# failure: the multimodal teacher beats the unimodal one while its student does not
+FAILURE_SUMMARY = Table(
+    "failure case summary", (*_PAIR, *texts("teacher"), *_MEAN_STD, *flags("failure"))
+)
+_MODE = (*integers("mode"), *texts("mode_name"), *decimals("ratio"))
+MFH_MODES = Table(
+    "KD modes",
+    (*_PAIR, *_MODE, *integers("seed", "removed"), *decimals("teacher_acc", "student_acc")),
+)
+# with the pair's no-KD and regular-KD (unimodal teacher, nothing removed) students
+MFH_MODES_SUMMARY = Table(
+    "KD modes summary",
+    (
+        *_PAIR,
+        *_MODE,
+        *_MEAN_STD,
+        *decimals("nokd_mean", "nokd_std", "regular_kd_mean", "regular_kd_std", nullable=True),
+    ),
+)

@@ -11,7 +11,9 @@ Three generators:
 - `vary_gamma` (Exp 1, paper Fig. 2) and `vary_alpha` (Exp 2, paper Fig. 3): the reference
   experiments, exactly as PROTOCOL §3 specifies. They keep a *paired design*: within one run,
   `xs`, `h`, `x_b`, `y` and the noise are drawn once and shared by every setting of the grid;
-  only the channels of `x_a` that carry latent dimensions change with the setting.
+  only the channels of `x_a` that carry latent dimensions change with the setting. `GENERATORS`
+  describes each as a `ReferenceExperiment` (sizes, and per grid value its Venn diagram and the
+  window of x_a's channels that hold latent dimensions); one drawer serves both.
 - `venn_sample`: the general family, parameterised by (D0, Da, Db), noise channels per modality
   and the hyperplane kind (`normal` or `ones`).
 

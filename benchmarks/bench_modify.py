@@ -13,12 +13,13 @@ mode (random, gt, alg1) a teacher retrained on its kept channels and its KD stud
    by `mfh.studies.modify_prepare.prepare` (median of `--ens-repeat`; each call includes its
    data load and checkpoint/CSV writes). loop: what one writes without mfh: per model an
    `nn.Linear` + `torch.optim.SGD` (momentum for the joint nets), CE (+ `nn.KLDivLoss()` for
-   KD), and salience by permuting one channel with `torch.randperm`, forward, `nn.MSELoss`, for
-   each repeat and channel; only its loops are timed. It runs on `--loop-models` models,
-   `--loop-epochs` epochs, `--loop-repeats` repeats and is scaled linearly to the full work; it
-   is also timed at half of each, to check the linearity. The loop draws fresh permutations for
-   every channel (like the reference code); `input_salience` shares each repeat's permutation
-   across the channels (common random numbers, `mfh.algorithm1.permutation`), which saves draws.
+   KD: benchmarks/plain_loop.py), and salience by permuting one channel with `torch.randperm`,
+   forward, `nn.MSELoss`, for each repeat and channel; only its loops are timed. It runs on
+   `--loop-models` models, `--loop-epochs` epochs, `--loop-repeats` repeats and is scaled
+   linearly to the full work; it is also timed at half of each, to check the linearity. The loop
+   draws fresh permutations for every channel (like the reference code); `input_salience` shares
+   each repeat's permutation across the channels (common random numbers,
+   `mfh.algorithm1.permutation`), which saves draws.
 
 Run:  /work/venv/bin/python benchmarks/bench_modify.py [--repeat 1] [--no-snakemake]
 """
@@ -43,6 +44,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import job_row  # noqa: E402
+from plain_loop import train_linear  # noqa: E402
 
 import mfh.algorithm1.inputs as alg1  # noqa: E402
 from mfh.kd import KDConfig  # noqa: E402
@@ -81,17 +83,8 @@ def snakemake_once():
 
 def fit(x, y, epochs, lr, soft=None):
     """One nn.Linear trained alone, full batch; returns (model, seconds of the loop)."""
-    lin, kl = nn.Linear(x.shape[1], 2), nn.KLDivLoss()
-    opt, start = torch.optim.SGD(lin.parameters(), lr=lr), time.perf_counter()
-    for _ in range(epochs):
-        opt.zero_grad()
-        out = lin(x)
-        loss = F.cross_entropy(out, y)
-        if soft is not None:
-            loss = loss + kl(F.log_softmax(out, dim=1), soft)
-        loss.backward()
-        opt.step()
-    return lin, time.perf_counter() - start
+    lin = nn.Linear(x.shape[1], 2)
+    return lin, train_linear(lin, x, y, epochs, lr, soft)
 
 
 def kd(teacher, x_t, x, y, epochs, lr):

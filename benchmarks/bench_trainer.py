@@ -5,7 +5,7 @@ on x_a (25-d), 10 no-KD students on x_b (50-d) and 60 KD students on x_b distill
 teachers; n_train 200, full-batch SGD. Data: `mfh.data.synthetic.build_study`, seed 0.
 
 - ensemble: `mfh.train.fullbatch.train_full_batch` on a `LinearEnsemble` (median of 3 timings).
-- loop: what one writes without mfh: per model an `nn.Linear`, `torch.optim.SGD`,
+- loop (benchmarks/plain_loop.py): what one writes without mfh: per model an `nn.Linear`, SGD,
   `F.cross_entropy` (+ `nn.KLDivLoss()` on log_softmax/softmax for KD), full batch, starting
   from the ensemble's initial weights. It runs fewer epochs (`--loop-epochs`) and is scaled
   linearly to `--epochs` (full-batch cost per epoch is constant; timed at two epoch counts to
@@ -18,6 +18,7 @@ Run:  /work/venv/bin/python benchmarks/bench_trainer.py [--epochs 1000] [--loop-
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -31,6 +32,9 @@ from mfh.data.synthetic import build_study
 from mfh.kd import KDConfig
 from mfh.studies.ensemble import as_features, as_labels, init_ensemble
 from mfh.train.fullbatch import accuracy, train_full_batch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plain_loop import train_linear  # noqa: E402
 
 STUDY, SEED, TARGET = "gauss_gamma", 0, 20.0
 PHASES = ("teachers", "nokd", "kd")
@@ -48,25 +52,16 @@ def inits(S, R, da, db):
 def train_loop(init, x, y, epochs, lr, teacher_logits=None):
     """Train each model of `init` alone (nn.Linear + SGD); its final weights are written back
     into `init`. Returns the seconds spent training."""
-    kl, seconds = nn.KLDivLoss(), 0.0
+    seconds = 0.0
     for i in range(init.n_models):
         lin = nn.Linear(init.weight.shape[2], init.weight.shape[1])
         with torch.no_grad():
             lin.weight.copy_(init.weight[i])
             lin.bias.copy_(init.bias[i])
-        opt = torch.optim.SGD(lin.parameters(), lr=lr)
         xi, yi = x[i].T.contiguous(), y[i]  # (N, d), (N,)
         start = time.perf_counter()
-        soft = None if teacher_logits is None else F.softmax(teacher_logits[i].T, dim=1)
-        for _ in range(epochs):
-            opt.zero_grad()
-            logits = lin(xi)
-            loss = F.cross_entropy(logits, yi)
-            if soft is not None:
-                loss = loss + kl(F.log_softmax(logits, dim=1), soft)
-            loss.backward()
-            opt.step()
-        seconds += time.perf_counter() - start
+        soft = None if teacher_logits is None else F.softmax(teacher_logits[i].T, dim=1)  # (N, C)
+        seconds += time.perf_counter() - start + train_linear(lin, xi, yi, epochs, lr, soft)
         with torch.no_grad():
             init.weight[i], init.bias[i] = lin.weight, lin.bias
     return seconds

@@ -31,18 +31,19 @@ def cmd_download(a, p) -> None:
     manifests' sha256 and, when `paths.manifests` is set, that folder (`manifests_dir`), which
     real-prepare then verifies against too. With the packaged pins raw.json is as before."""
     from mfh.data import raw
+    from mfh.data.download import download
     from mfh.io import write_text_atomic
 
     paths = p["paths"]
     manifests = paths.get("manifests")
     if paths["download"]:
-        files = raw.download(a.study, paths["raw"], manifests=manifests)
+        files = download(a.study, paths["raw"], manifests=manifests)
     else:
         files = raw.verify(paths["raw"], a.study, manifests)
     record = {
         "dataset": a.study,
         "files": len(files),
-        "manifests": {part: raw.manifest_digest(part, manifests) for part in raw.DATASETS[a.study]},
+        "manifests": raw.manifest_digests(a.study, manifests),
     }
     if manifests is not None:
         record["manifests_dir"] = str(manifests)

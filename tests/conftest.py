@@ -1,5 +1,6 @@
-"""Shared fixtures: the real params.yaml, a shrunk copy of it, and a copy of the workflow in a
-temporary folder where end-to-end tests may run Snakemake and DVC without touching the repo.
+"""Shared fixtures and helpers: the real params.yaml, a shrunk copy of it, a copy of the workflow
+in a temporary folder where end-to-end tests may run Snakemake and DVC without touching the repo,
+and reading an .npz file's arrays (`npz_arrays`).
 
 Real data: the tiny configuration always reads the fixture shipped in tests/fixtures/raw (subsets
 of MNIST, FSDD and mfeat, pinned in tests/fixtures/manifests; see tests/fixtures/
@@ -17,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -90,6 +92,12 @@ def one_torch_thread():
 @pytest.fixture
 def tiny_params() -> dict:
     return shrink(load_real_params())
+
+
+def npz_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz file (e.g. a prepared dataset), by key."""
+    with np.load(path) as f:
+        return {key: f[key] for key in f.files}
 
 
 def tool_env() -> dict:

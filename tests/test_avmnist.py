@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA
+from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA, npz_arrays
 from mfh.data import avmnist, raw
 from mfh.data.real import IndexedTensor, load_prepared
 from mfh.data.spectrogram import STFT, fit_length, log_spectrogram
@@ -38,11 +38,6 @@ def prepared(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def mnist() -> dict[str, np.ndarray]:
     return raw.read_mnist(FIXTURE_RAW / raw.MNIST_FILE, FIXTURE_MANIFESTS)
-
-
-def arrays_of(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path) as f:
-        return {key: f[key] for key in f.files}
 
 
 def two_per_digit() -> list[avmnist.Recording]:
@@ -108,7 +103,7 @@ def test_spectrogram_is_112_by_112_finite_and_puts_a_tone_in_its_bin():
 
 
 def check_layout(path: Path, n: dict, manifests: Path | None) -> None:
-    a = arrays_of(path)
+    a = npz_arrays(path)
     meta = json.loads(str(a["meta"]))
     units = len(meta["audio_bank_recordings"])
     assert a["audio_bank"].shape == (units, 1, 112, 112) and a["audio_bank"].dtype == np.float32
@@ -147,7 +142,7 @@ def test_full_copies_prepare_with_the_packaged_pins(tmp_path):
 
 
 def test_pairs_keep_the_digit_and_the_official_fsdd_split(prepared, mnist):
-    a = arrays_of(prepared)
+    a = npz_arrays(prepared)
     names = json.loads(str(a["meta"]))["audio_bank_recordings"]
     for split in ("train", "val", "test"):
         recordings = [avmnist.parse_recording(names[i]) for i in a[f"audio_index_{split}"]]

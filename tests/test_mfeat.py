@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA
+from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA, npz_arrays
 from mfh.data import mfeat
 from mfh.data.real import load_prepared
 from mfh.errors import DataError
@@ -37,13 +37,8 @@ def raw_copy(tmp_path) -> Path:
     return tmp_path / "raw"
 
 
-def arrays_of(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path) as f:
-        return {key: f[key] for key in f.files}
-
-
 def check_standardised(path: Path, sizes: tuple) -> None:
-    a = arrays_of(path)
+    a = npz_arrays(path)
     for view, features in mfeat.VIEWS.items():
         for split, size in zip(SPLITS, sizes):
             x = a[f"{view}_{split}"]
@@ -69,12 +64,12 @@ def test_full_copies_prepare_with_the_default_sizes_and_packaged_pins(tmp_path):
     _, labels = mfeat.read_views(SHARED_DATA)
     assert len(labels) == mfeat.ROWS
     for name, size in zip(SPLITS, (120, 30, 50)):
-        assert np.bincount(arrays_of(out)[f"y_{name}"], minlength=10).tolist() == [size] * 10
+        assert np.bincount(npz_arrays(out)[f"y_{name}"], minlength=10).tolist() == [size] * 10
 
 
 def test_split_is_stratified_disjoint_and_keeps_rows_aligned(prepared):
     views, labels = mfeat.read_views(FIXTURE_RAW)
-    a = arrays_of(prepared)
+    a = npz_arrays(prepared)
     split = mfeat.stratified_split(labels, CFG, seed=0)
     assert sorted(np.concatenate(list(split.values())).tolist()) == list(range(ROWS))
     for name, size in zip(SPLITS, (6, 2, 2)):

@@ -17,14 +17,18 @@ PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 REAL = yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8"))
 
 
+def _parent(params: dict, path: tuple[str | int, ...]) -> Any:
+    """The dict or list that holds params[path...]: params[path[0]]...[path[-2]]."""
+    for key in path[:-1]:
+        params = params[key]
+    return params
+
+
 def _set(*path: str | int, value: Any) -> Callable[[dict], None]:
     """A mutation that sets params[path...] = value."""
 
     def mutate(params: dict) -> None:
-        target = params
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
+        _parent(params, path)[path[-1]] = value
 
     return mutate
 
@@ -33,10 +37,7 @@ def _drop(*path: str) -> Callable[[dict], None]:
     """A mutation that deletes params[path...]."""
 
     def mutate(params: dict) -> None:
-        target = params
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
+        del _parent(params, path)[path[-1]]
 
     return mutate
 

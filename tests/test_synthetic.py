@@ -111,14 +111,21 @@ def test_venn_proportions(counts, expected):
     assert (v.gamma, v.alpha, v.beta) == pytest.approx(expected, abs=1e-15)
 
 
-# --- Exp 1: vary gamma ---------------------------------------------------------------------------
+# --- Exp 1 and Exp 2: shapes and dtypes ----------------------------------------------------------
 
 
-def test_vary_gamma_shapes_and_dtypes(gamma_study):
-    d = gamma_study
-    S = len(GAMMA_GRID)
-    assert d.xa_train.shape == (S, RUNS, N_TRAIN, 25)
-    assert d.xa_test.shape == (S, RUNS, N_TEST, 25)
+@pytest.mark.parametrize(
+    "study, grid, width_a, venn_of",
+    [
+        ("gamma_study", GAMMA_GRID, 25, vary_gamma_venn),
+        ("alpha_study", ALPHA_GRID, 50, vary_alpha_venn),
+    ],
+)
+def test_reference_study_shapes_and_dtypes(request, study, grid, width_a, venn_of):
+    d = request.getfixturevalue(study)
+    S = len(grid)
+    assert d.xa_train.shape == (S, RUNS, N_TRAIN, width_a)
+    assert d.xa_test.shape == (S, RUNS, N_TEST, width_a)
     assert d.xb_train.shape == (RUNS, N_TRAIN, 50)
     assert d.xb_test.shape == (RUNS, N_TEST, 50)
     assert d.y_train.shape == (RUNS, N_TRAIN)
@@ -127,8 +134,11 @@ def test_vary_gamma_shapes_and_dtypes(gamma_study):
         assert a.dtype == np.float32
         assert a.flags.c_contiguous
     assert d.y_train.dtype == np.int64 and set(np.unique(d.y_train)) <= {0, 1}
-    assert d.grid.tolist() == GAMMA_GRID and d.grid.dtype == np.int64
-    assert d.venn == tuple(vary_gamma_venn(o) for o in GAMMA_GRID)
+    assert d.grid.tolist() == grid and d.grid.dtype == np.int64
+    assert d.venn == tuple(venn_of(v) for v in grid)
+
+
+# --- Exp 1: vary gamma ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("s, o", list(enumerate(GAMMA_GRID)))
@@ -233,16 +243,6 @@ def test_default_sizes_labels_balanced(generator, grid):
 
 
 # --- Exp 2: vary alpha ---------------------------------------------------------------------------
-
-
-def test_vary_alpha_shapes(alpha_study):
-    d = alpha_study
-    S = len(ALPHA_GRID)
-    assert d.xa_train.shape == (S, RUNS, N_TRAIN, 50)
-    assert d.xa_test.shape == (S, RUNS, N_TEST, 50)
-    assert d.xb_train.shape == (RUNS, N_TRAIN, 50)
-    assert d.xb_test.shape == (RUNS, N_TEST, 50)
-    assert d.venn == tuple(vary_alpha_venn(k) for k in ALPHA_GRID)
 
 
 @pytest.mark.parametrize("s, k", list(enumerate(ALPHA_GRID)))

@@ -1,1 +1,3 @@
-"""Dataset generators and builders: the synthetic modality-Venn family (`mfh.data.synthetic`)."""
+"""Datasets: the synthetic modality-Venn family (`synthetic`, `modify`) and the real datasets
+(raw files and their pins: `raw`; fetching them: `download`; the builders `avmnist`, with `wav`
+and `spectrogram`, and `mfeat`; the prepared format they write: `real`)."""

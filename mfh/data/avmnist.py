@@ -41,7 +41,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from mfh.data import raw
-from mfh.data.real import FORMAT_VERSION, SPLITS, save_prepared
+from mfh.data.real import SPLITS, prepared_meta, save_prepared
 from mfh.data.spectrogram import STFT, fit_length, log_spectrogram, to_float
 from mfh.data.wav import read_wav
 from mfh.errors import DataError
@@ -220,12 +220,7 @@ def build(
         arrays[f"audio_index_{s}"] = index[s]
         arrays[f"y_{s}"] = labels[s]
     meta = {
-        "dataset": STUDY,
-        "format": FORMAT_VERSION,
-        "modalities": ["image", "audio"],
-        "n_classes": 10,
-        "seed": seed,
-        "settings": settings,
+        **prepared_meta(STUDY, ["image", "audio"], 10, seed, settings),
         "pca": pca,
         "audio_standardise": stats,
         "audio_bank_recordings": [r.name for r in bank_recordings],
@@ -249,6 +244,6 @@ def prepare(
     pinned = raw.file_pins("fsdd", manifests)
     recordings = sort_recordings(PurePosixPath(rel).name for rel in pinned)
     arrays, meta = build(mnist, recordings, raw_dir / RECORDINGS_DIR, cfg, seed)
-    meta["inputs"] = {part: raw.manifest_digest(part, manifests) for part in raw.DATASETS[STUDY]}
+    meta["inputs"] = raw.manifest_digests(STUDY, manifests)
     save_prepared(out_path, arrays, meta)
     log.info("avmnist: wrote %s", out_path)

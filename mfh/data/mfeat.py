@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mfh.data import raw
-from mfh.data.real import FORMAT_VERSION, SPLITS, save_prepared
+from mfh.data.real import SPLITS, prepared_meta, save_prepared
 from mfh.errors import DataError
 from mfh.seeding import numpy_rng
 
@@ -118,15 +118,7 @@ def build(
         std[std == 0] = 1.0
         for s, rows in split.items():
             arrays[f"{view}_{s}"] = ((x[rows] - mean) / std).astype(np.float32)
-    meta = {
-        "dataset": STUDY,
-        "format": FORMAT_VERSION,
-        "modalities": list(VIEWS),
-        "n_classes": 10,
-        "seed": seed,
-        "settings": settings,
-    }
-    return arrays, meta
+    return arrays, prepared_meta(STUDY, list(VIEWS), 10, seed, settings)
 
 
 def prepare(
@@ -141,6 +133,6 @@ def prepare(
     raw.verify(raw_dir, STUDY, manifests)
     views, labels = read_views(Path(raw_dir))
     arrays, meta = build(views, labels, cfg, seed)
-    meta["inputs"] = {part: raw.manifest_digest(part, manifests) for part in raw.DATASETS[STUDY]}
+    meta["inputs"] = raw.manifest_digests(STUDY, manifests)
     save_prepared(out_path, arrays, meta)
     log.info("mfeat: wrote %s", out_path)

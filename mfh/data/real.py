@@ -4,9 +4,10 @@ A prepared file holds, for every modality m and split s in train/val/test, eithe
 - `{m}_{s}`: float32 (N, ...) per-sample inputs, or
 - `{m}_bank` float32 (U, ...) plus `{m}_index_{s}` int64 (N,): sample i is `bank[index[i]]`
   (AV-MNIST's audio: U unique spectrograms instead of N copies),
-and `y_{s}` int64 (N,), plus `meta`: a JSON string with at least `dataset`, `modalities` (names
-in order) and `n_classes`. `load_prepared` turns a file into `RealData`; training code only calls
-`len(x)`, `x[rows]` and `x.shape` on the per-sample inputs.
+and `y_{s}` int64 (N,), plus `meta`: a JSON string with at least `format` (FORMAT_VERSION),
+`dataset`, `modalities` (names in order) and `n_classes`; the builders start theirs with
+`prepared_meta`. `load_prepared` turns a file into `RealData`; training code only calls `len(x)`,
+`x[rows]` and `x.shape` on the per-sample inputs.
 """
 
 from __future__ import annotations
@@ -72,6 +73,21 @@ class RealData:
     n_classes: int
     sample_shapes: dict[str, tuple]  # modality -> per-sample shape, e.g. (1, 28, 28), (76,)
     meta: dict
+
+
+def prepared_meta(
+    dataset: str, modalities: list[str], n_classes: int, seed: int, settings: dict
+) -> dict:
+    """The meta a builder starts with: format, dataset, modalities (in order), n_classes, the seed
+    and the resolved settings it was built with; each builder adds its own keys."""
+    return {
+        "dataset": dataset,
+        "format": FORMAT_VERSION,
+        "modalities": modalities,
+        "n_classes": n_classes,
+        "seed": seed,
+        "settings": settings,
+    }
 
 
 def save_prepared(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> None:

@@ -11,7 +11,9 @@ Three generators:
 - `vary_gamma` (Exp 1, paper Fig. 2) and `vary_alpha` (Exp 2, paper Fig. 3): the reference
   experiments, exactly as PROTOCOL §3 specifies. They keep a *paired design*: within one run,
   `xs`, `h`, `x_b`, `y` and the noise are drawn once and shared by every setting of the grid;
-  only the channels of `x_a` that carry latent dimensions change with the setting.
+  only the channels of `x_a` that carry latent dimensions change with the setting. `GENERATORS`
+  describes each as a `ReferenceExperiment` (sizes, and per grid value its Venn diagram and the
+  window of x_a's channels that hold latent dimensions); one drawer serves both.
 - `venn_sample`: the general family, parameterised by (D0, Da, Db), noise channels per modality
   and the hyperplane kind (`normal` or `ones`).
 
@@ -112,66 +114,73 @@ def vary_alpha_venn(extra: int) -> Venn:
     return Venn(d0=B_DECISIVE, da=extra, db=0)
 
 
+@dataclass(frozen=True)
+class ReferenceExperiment:
+    """A reference experiment: its latent size, x_a's width and, for each value of its grid, the
+    Venn diagram and the window [lo, hi) of x_a's channels that hold the latent dims lo .. hi-1
+    (x_a's other channels are noise; x_b always holds the latent dims 0 .. B_DECISIVE-1)."""
+
+    latent: int  # xs ~ N(0, I_latent)
+    width_a: int  # channels of x_a
+    venn: Callable[[int], Venn]  # grid value -> Venn diagram (ValueError outside the grid's range)
+    a_window: Callable[[int], tuple[int, int]]  # grid value -> (lo, hi)
+
+
+GENERATORS = {
+    "vary_gamma": ReferenceExperiment(  # overlap o: channels 10-o .. 19-o
+        VARY_GAMMA_LATENT, 25, vary_gamma_venn, lambda o: (B_DECISIVE - o, 2 * B_DECISIVE - o)
+    ),
+    "vary_alpha": ReferenceExperiment(  # k: channels 0 .. 9+k
+        VARY_ALPHA_LATENT, 50, vary_alpha_venn, lambda k: (0, B_DECISIVE + k)
+    ),
+}
+
+
+def reference_experiment(generator: str) -> ReferenceExperiment:
+    """The reference experiment `generator` names; ValueError if there is none."""
+    if generator not in GENERATORS:
+        raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
+    return GENERATORS[generator]
+
+
 def a_channel_roles(generator: str, value: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """The truth about x_a's channels in a reference setting: (shared, decisive), bool (width,).
 
     decisive: the channel carries a latent dimension the label depends on; shared: x_b sees it too.
     """
+    lo, hi = reference_experiment(generator).a_window(value)
     channels = np.arange(width)
-    if generator == "vary_gamma":  # channels 10-o .. 19-o; those below 10 are also in x_b
-        decisive = (channels >= B_DECISIVE - value) & (channels < 2 * B_DECISIVE - value)
-        return decisive & (channels < B_DECISIVE), decisive
-    if generator == "vary_alpha":  # channels 0 .. 9+k; the first 10 are also in x_b
-        decisive = channels < B_DECISIVE + value
-        return channels < B_DECISIVE, decisive
-    raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
+    decisive = (channels >= lo) & (channels < hi)
+    return decisive & (channels < B_DECISIVE), decisive
 
 
-def _vary_gamma_run(rng: np.random.Generator, n: int, grid: list[int]):
-    """One run of Exp 1 for every overlap in `grid`: returns x_a (S, n, 25), x_b (n, 50), y (n,)."""
-    xs = rng.standard_normal((n, VARY_GAMMA_LATENT))
-    h = rng.standard_normal(VARY_GAMMA_LATENT)
+def _reference_run(rng: np.random.Generator, n: int, experiment: ReferenceExperiment, grid):
+    """One run of a reference experiment for every value in `grid`: returns x_a (S, n, width_a),
+    x_b (n, 50), y (n,). Drawn in this order: xs, h, x_b, x_a's noise."""
+    xs = rng.standard_normal((n, experiment.latent))
+    h = rng.standard_normal(experiment.latent)
     y = (xs @ h > 0).astype(np.int64)
     x_b = rng.standard_normal((n, WIDTH_B))
     x_b[:, :B_DECISIVE] = xs[:, :B_DECISIVE]
-    noise_a = rng.standard_normal((n, 25))
+    noise_a = rng.standard_normal((n, experiment.width_a))
     x_a = np.repeat(noise_a[None], len(grid), axis=0)
-    for s, o in enumerate(grid):
-        lo, hi = B_DECISIVE - o, 2 * B_DECISIVE - o  # channels and latent dims 10-o .. 19-o
+    for s, value in enumerate(grid):
+        lo, hi = experiment.a_window(value)  # channels and latent dims lo .. hi-1
         x_a[s, :, lo:hi] = xs[:, lo:hi]
     return x_a, x_b, y
-
-
-def _vary_alpha_run(rng: np.random.Generator, n: int, grid: list[int]):
-    """One run of Exp 2 for every k in `grid`: returns x_a (S, n, 50), x_b (n, 50), y (n,)."""
-    xs = rng.standard_normal((n, VARY_ALPHA_LATENT))
-    h = rng.standard_normal(VARY_ALPHA_LATENT)
-    y = (xs @ h > 0).astype(np.int64)
-    x_b = rng.standard_normal((n, WIDTH_B))
-    x_b[:, :B_DECISIVE] = xs[:, :B_DECISIVE]
-    noise_a = rng.standard_normal((n, 50))
-    x_a = np.repeat(noise_a[None], len(grid), axis=0)
-    for s, k in enumerate(grid):
-        x_a[s, :, : B_DECISIVE + k] = xs[:, : B_DECISIVE + k]
-    return x_a, x_b, y
-
-
-GENERATORS: dict[str, tuple[Callable, Callable[[int], Venn]]] = {
-    "vary_gamma": (_vary_gamma_run, vary_gamma_venn),
-    "vary_alpha": (_vary_alpha_run, vary_alpha_venn),
-}
 
 
 def build_study(
     study: str, generator: str, grid: list[int], runs: int, n_train: int, n_test: int, seed: int
 ) -> StudyData:
     """Draw every run of a reference study; run r uses the stream (seed, study, "data", r)."""
-    if generator not in GENERATORS:
-        raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
-    draw_run, venn_of = GENERATORS[generator]
-    venn = tuple(venn_of(v) for v in grid)  # validates the grid before drawing anything
+    experiment = reference_experiment(generator)
+    venn = tuple(experiment.venn(v) for v in grid)  # validates the grid before drawing anything
     n = n_train + n_test
-    per_run = [draw_run(numpy_rng(seed, study, "data", r), n, list(grid)) for r in range(runs)]
+    per_run = [
+        _reference_run(numpy_rng(seed, study, "data", r), n, experiment, list(grid))
+        for r in range(runs)
+    ]
     x_a = np.stack([p[0] for p in per_run], axis=1).astype(np.float32)  # (S, R, n, width_a)
     x_b = np.stack([p[1] for p in per_run]).astype(np.float32)  # (R, n, width_b)
     y = np.stack([p[2] for p in per_run])  # (R, n)

@@ -107,10 +107,10 @@ def cmd_salience(a, p) -> None:
 
 def cmd_modes(a, p) -> None:
     compute_on(a)
-    from mfh.studies import real
+    from mfh.studies import real_modes
 
     t, s = _pair(a, p)
-    real.distill_modes(
+    real_modes.distill_modes(
         a.study, p["seed"], p, a.data, a.teacher, a.salience, t, s, a.mode, a.out_ckpt, a.out_acc
     )
 

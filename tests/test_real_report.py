@@ -9,7 +9,7 @@ import torch
 
 from mfh.errors import DataError
 from mfh.report.real.tables import collect_real
-from mfh.studies.real import removed_channels
+from mfh.studies.real_modes import removed_channels
 
 PAIRS = [("a-b", "a", "b")]
 SEEDS = 2

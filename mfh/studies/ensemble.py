@@ -1,5 +1,7 @@
-"""Helpers shared by the study steps: the ensemble layout of stored arrays, seeded ensembles,
-accuracy CSVs and ensemble checkpoints.
+"""What the synthetic study steps (`mfh.studies.gauss`, `mfh.studies.modify`) share: the ensemble
+layout of stored arrays, seeded ensembles, ensemble checkpoints, their accuracy and salience
+tables, and `train_and_save`, the one skeleton of every ensemble training step
+(train -> evaluate -> checkpoint -> accuracy table).
 
 Tensors and models are made here, on the device that `mfh.device.configure` selected for the
 step (cpu unless params.yaml says otherwise); what is written to disk comes back to the CPU.
@@ -7,6 +9,7 @@ step (cpu unless params.yaml says otherwise); what is written to disk comes back
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -18,9 +21,46 @@ from mfh.device import current as current_device
 from mfh.models.linear import LinearEnsemble
 from mfh.seeding import torch_seed
 from mfh.tables import ACC_BY_RUN, ACC_BY_SETTING, SALIENCE
+from mfh.train.fullbatch import accuracy, train_full_batch
+
+log = logging.getLogger(__name__)
 
 N_CLASSES = 2
 LOG_EVERY_FRACTION = 10  # log the loss ten times per training
+
+
+def train_and_save(
+    model: LinearEnsemble,
+    train: tuple[torch.Tensor, torch.Tensor],  # x (M, d, N_train), y (M, N_train)
+    test: tuple[torch.Tensor, torch.Tensor],  # x (M, d, N_test), y (M, N_test)
+    cfg: dict,
+    *,
+    name: str,
+    role: str,
+    settings: int | None,
+    config: dict,
+    out_ckpt,
+    out_acc,
+    **kd,
+) -> torch.Tensor:
+    """Train `model` (M = S * R models) full batch with `cfg` (epochs, lr), evaluate it on `test`,
+    save its checkpoint (`role`, `config`) and its accuracy table; return test accuracy (M,).
+
+    `settings`: S, or None for an ensemble of one model per run shared by every setting (the
+    no-KD students: checkpoint layout 1 x R, accuracy table by run). `kd`: `teacher_logits` and
+    `kd` of `mfh.train.fullbatch.train_full_batch`, for a KD student. `name` labels the log.
+    """
+    epochs = cfg["epochs"]
+    x, y = train
+    train_full_batch(
+        model, x, y, epochs=epochs, lr=cfg["lr"], name=name, log_every=log_every(epochs), **kd
+    )
+    acc = accuracy(model, *test)
+    layout = settings or 1
+    save_ensemble(out_ckpt, role, model, layout, model.n_models // layout, config, acc)
+    write_acc(out_acc, acc, settings)
+    log.info("%s: mean test accuracy %.2f%%", name, acc.mean().item())
+    return acc
 
 
 def write_acc(path, acc: torch.Tensor, settings: int | None) -> None:

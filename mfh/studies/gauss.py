@@ -6,9 +6,10 @@
     distill         a linear KD student on x_b per setting x run   -> kd.pt, kd.csv
     salience        Algorithm 1 per setting x run (for the Venn analysis) -> salience.csv
 
-Each training step trains all its models as one ensemble (`mfh.train.fullbatch`). Paired design:
-the no-KD student depends on the run only, and every KD student of a run starts from the same
-initial weights as that run's no-KD student; every teacher of a run starts from the same weights.
+Each training step trains all its models as one ensemble (`mfh.studies.ensemble.train_and_save`).
+Paired design: the no-KD student depends on the run only, and every KD student of a run starts
+from the same initial weights as that run's no-KD student; every teacher of a run starts from the
+same weights.
 Accuracy CSVs hold test accuracy in percent, "%.4f", one row per model.
 """
 
@@ -29,11 +30,9 @@ from mfh.studies.ensemble import (
     init_ensemble,
     load_ensemble,
     log_every,
-    save_ensemble,
-    write_acc,
+    train_and_save,
     write_salience,
 )
-from mfh.train.fullbatch import accuracy, train_full_batch
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +44,18 @@ def train_teachers(
     data = StudyData.load(data_path)
     S, R = data.xa_train.shape[:2]
     model = init_ensemble(study, seed, "teacher_init", S, R, data.xa_train.shape[-1])
-    y_train = as_labels(data.y_train, S)
-    train_full_batch(
+    return train_and_save(
         model,
-        as_features(data.xa_train),
-        y_train,
-        epochs=teacher_cfg["epochs"],
-        lr=teacher_cfg["lr"],
+        (as_features(data.xa_train), as_labels(data.y_train, S)),
+        (as_features(data.xa_test), as_labels(data.y_test, S)),
+        teacher_cfg,
         name=f"{study} teachers",
-        log_every=log_every(teacher_cfg["epochs"]),
+        role="teacher",
+        settings=S,
+        config={"teacher": teacher_cfg, "seed": seed},
+        out_ckpt=out_ckpt,
+        out_acc=out_acc,
     )
-    acc = accuracy(model, as_features(data.xa_test), as_labels(data.y_test, S))
-    save_ensemble(out_ckpt, "teacher", model, S, R, {"teacher": teacher_cfg, "seed": seed}, acc)
-    write_acc(out_acc, acc, settings=S)
-    log.info("%s teachers: mean test accuracy %.2f%%", study, acc.mean().item())
-    return acc
 
 
 def train_baselines(
@@ -69,20 +65,18 @@ def train_baselines(
     data = StudyData.load(data_path)
     R = data.xb_train.shape[0]
     model = init_ensemble(study, seed, "student_init", 1, R, data.xb_train.shape[-1])
-    train_full_batch(
+    return train_and_save(
         model,
-        as_features(data.xb_train),
-        as_labels(data.y_train),
-        epochs=student_cfg["epochs"],
-        lr=student_cfg["lr"],
+        (as_features(data.xb_train), as_labels(data.y_train)),
+        (as_features(data.xb_test), as_labels(data.y_test)),
+        student_cfg,
         name=f"{study} no-KD students",
-        log_every=log_every(student_cfg["epochs"]),
+        role="nokd",
+        settings=None,
+        config={"student": student_cfg, "seed": seed},
+        out_ckpt=out_ckpt,
+        out_acc=out_acc,
     )
-    acc = accuracy(model, as_features(data.xb_test), as_labels(data.y_test))
-    save_ensemble(out_ckpt, "nokd", model, 1, R, {"student": student_cfg, "seed": seed}, acc)
-    write_acc(out_acc, acc, settings=None)
-    log.info("%s no-KD students: mean test accuracy %.2f%%", study, acc.mean().item())
-    return acc
 
 
 def distill(
@@ -102,24 +96,21 @@ def distill(
     with torch.no_grad():
         teacher_logits = teacher(as_features(data.xa_train))  # (S * R, C, n_train)
     student = init_ensemble(study, seed, "student_init", S, R, data.xb_train.shape[-1])
-    kd = KDConfig(**kd_cfg)
-    train_full_batch(
-        student,
-        as_features(data.xb_train, S),
-        as_labels(data.y_train, S),
-        epochs=student_cfg["epochs"],
-        lr=student_cfg["lr"],
-        teacher_logits=teacher_logits,
-        kd=kd,
-        name=f"{study} KD students",
-        log_every=log_every(student_cfg["epochs"]),
-    )
-    acc = accuracy(student, as_features(data.xb_test, S), as_labels(data.y_test, S))
     config = {"student": student_cfg, "distill": kd_cfg, "seed": seed, "teacher": str(teacher_ckpt)}
-    save_ensemble(out_ckpt, "kd", student, S, R, config, acc)
-    write_acc(out_acc, acc, settings=S)
-    log.info("%s KD students: mean test accuracy %.2f%%", study, acc.mean().item())
-    return acc
+    return train_and_save(
+        student,
+        (as_features(data.xb_train, S), as_labels(data.y_train, S)),
+        (as_features(data.xb_test, S), as_labels(data.y_test, S)),
+        student_cfg,
+        name=f"{study} KD students",
+        role="kd",
+        settings=S,
+        config=config,
+        out_ckpt=out_ckpt,
+        out_acc=out_acc,
+        teacher_logits=teacher_logits,
+        kd=KDConfig(**kd_cfg),
+    )
 
 
 def salience(

@@ -204,7 +204,7 @@ def retrain_teachers(
     S, R, width = _shape(data)
     mask = kept_channels(mode, study, seed, data.grid, R, width, salience_csv)  # (S, R, width)
     fan_in = mask.sum(axis=-1).reshape(-1).tolist()
-    model = init_ensemble(study, seed, f"mod_teacher_init", S, R, width, fan_in=fan_in)
+    model = init_ensemble(study, seed, "mod_teacher_init", S, R, width, fan_in=fan_in)
     keep = torch.from_numpy(mask.reshape(S * R, width, 1).astype(np.float32))  # (M, width, 1)
     keep = keep.to(current_device())
     _train(

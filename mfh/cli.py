@@ -206,8 +206,8 @@ def cmd_modify_collect(a: argparse.Namespace) -> None:
 
     from mfh.report.metrics import modify_metrics, write_metrics
 
-    modes = sections(a.params)["modes"]
-    _, summary = collect_modify(a.results, modes, a.out_runs, a.out_summary)
+    selections = sections(a.params)["selections"]
+    _, summary = collect_modify(a.results, selections, a.out_runs, a.out_summary)
     write_metrics(modify_metrics(summary), a.out_metrics)
 
 

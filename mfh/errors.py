@@ -13,3 +13,8 @@ class DeviceError(RuntimeError):
 
 class DataError(Exception):
     """Raw data is missing, corrupt or does not match its pinned checksums, or cannot be prepared."""
+
+
+class SectionError(LookupError):
+    """A step reads a params section that its `--params` files do not hold (its rule's
+    `sections(...)` lacks the key), or two sections would reach a study under one name."""

@@ -153,7 +153,7 @@ rule modify_retrain:
         gpu=GPUS,
     shell:
         "python -m mfh modify_retrain --study gauss_modify --params {input.sections}"
-        " --mode {wildcards.selection} --data {input.data} --salience {input.salience}"
+        " --selection {wildcards.selection} --data {input.data} --salience {input.salience}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-kept {output.kept}"
         " --out-env {output.env} --threads {threads} --log {log}"
 
@@ -180,7 +180,7 @@ rule modify_distill:
         gpu=GPUS,
     shell:
         "python -m mfh modify_distill --study gauss_modify --params {input.sections}"
-        " --mode {wildcards.selection} --data {input.data} --teacher {input.teacher}"
+        " --selection {wildcards.selection} --data {input.data} --teacher {input.teacher}"
         " --kept {input.kept} --out-ckpt {output.ckpt} --out-acc {output.acc}"
         " --out-env {output.env} --threads {threads} --log {log}"
 

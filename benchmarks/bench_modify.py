@@ -158,9 +158,13 @@ def ensemble_work(cfg, seed, data, d):
         modify.train_baselines(*ss, data, sc, *p("n.pt", "n.csv"))
         modify.distill_regular(*ss, data, d / "t.pt", sc, kc, False, *p("k.pt", "k.csv"))
         s3 = clock()
-        for mode in cfg["modes"]:
-            modify.retrain_teachers(*ss, mode, data, d / "sal.csv", tc, *p("m.pt", "m.csv", "kept"))
-            modify.distill_modified(*ss, mode, data, *p("m.pt", "kept"), sc, kc, *p("mk", "mk.csv"))
+        for selection in cfg["selections"]:
+            modify.retrain_teachers(
+                *ss, selection, data, d / "sal.csv", tc, *p("m.pt", "m.csv", "kept")
+            )
+            modify.distill_modified(
+                *ss, selection, data, *p("m.pt", "kept"), sc, kc, *p("mk", "mk.csv")
+            )
         s4 = clock()
     finally:
         alg1.train_joint_ensemble = inner

@@ -2,8 +2,8 @@
 Hypothesis (Xue et al., ICLR 2023).
 
 Subpackages: `mfh.data` (dataset generators), `mfh.train` (the ensemble trainer), `mfh.kd`
-(distillation losses), `mfh.report` (tables and figures), `mfh.cli` (the entry points that the
-Snakemake rules run: `python -m mfh --help`).
+(distillation losses), `mfh.report` (tables and figures), `mfh.steps` (one function per Snakemake
+rule, named as the rule) and `mfh.cli` (`python -m mfh <rule>`, which runs it; `--help` lists them).
 """
 
 __version__ = "0.1.0"

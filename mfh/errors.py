@@ -15,3 +15,8 @@ class DataError(Exception):
     """Raw data is missing, corrupt or does not match its pinned checksums, or cannot be prepared;
     or a table a step reads is missing, has other columns than its definition (`mfh.tables`) or
     holds values that do not fit it."""
+
+
+class SectionError(LookupError):
+    """A step reads a params section that its `--params` files do not hold (its rule's
+    `sections(...)` lacks the key), or two sections would reach a study under one name."""

@@ -19,8 +19,8 @@ computes with code paths that do not depend on the CPU:
 
 The first two are environment variables that torch and MKL read once, at their first use, so
 `pin()` sets them at the very top of `python -m mfh` (mfh/__main__.py), before torch is imported;
-`enforce()`, at the start of every training step (`mfh.cli_common.compute_on`), switches oneDNN and
-NNPACK off and checks that the pin took effect: if torch computed before `pin()` (imported early,
+`enforce()`, at the start of every training step (`mfh.steps.common.compute_on`), switches oneDNN
+and NNPACK off and checks that the pin took effect: if torch computed before `pin()` (imported early,
 e.g. by a caller that runs `mfh.cli.main` in-process), the step fails with one line instead of
 silently computing with the machine's kernels. `record()` is the part of `<metrics>.env.json` that
 says which kernels computed (no CPU model name: env.json files are committed and must regenerate

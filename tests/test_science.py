@@ -89,31 +89,31 @@ def test_gauss_modify_modality_general_teacher_teaches_better(tmp_path):
         out / "r.pt",
         out / "acc/regular_kd.csv",
     )
-    for mode in cfg["modes"]:
+    for selection in cfg["selections"]:
         modify.retrain_teachers(
             study,
             seed,
-            mode,
+            selection,
             data,
             out / "salience.csv",
             cfg["teacher"],
-            out / f"t_{mode}.pt",
-            out / f"acc/teacher_{mode}.csv",
-            out / f"kept_{mode}.csv",
+            out / f"t_{selection}.pt",
+            out / f"acc/teacher_{selection}.csv",
+            out / f"kept_{selection}.csv",
         )
         modify.distill_modified(
             study,
             seed,
-            mode,
+            selection,
             data,
-            out / f"t_{mode}.pt",
-            out / f"kept_{mode}.csv",
+            out / f"t_{selection}.pt",
+            out / f"kept_{selection}.csv",
             cfg["student"],
             cfg["distill"],
-            out / f"k_{mode}.pt",
-            out / f"acc/kd_{mode}.csv",
+            out / f"k_{selection}.pt",
+            out / f"acc/kd_{selection}.csv",
         )
-    _, s = collect_modify(out, cfg["modes"], out / "runs.csv", out / "summary.csv")
+    _, s = collect_modify(out, cfg["selections"], out / "runs.csv", out / "summary.csv")
     for mode in ("gt", "alg1"):
         rows = s[s["mode"] == mode]
         assert (rows["mod_teacher_acc"] < rows["teacher_acc"] - 5).all()

@@ -96,19 +96,19 @@ MODIFY_TABLES = ("runs.csv", "summary.csv", "salience.csv", "venn.csv", "kept_al
 def test_gauss_modify_outputs(finished_run):
     params = yaml.safe_load((finished_run / "params.yaml").read_text())["gauss_modify"]
     out = finished_run / "results" / "gauss_modify"
-    n_settings, runs, modes = len(params["data"]["grid"]), params["data"]["runs"], params["modes"]
+    grid, runs, selections = params["data"]["grid"], params["data"]["runs"], params["selections"]
     summary = _rows(out / "summary.csv")
-    assert len(summary) == n_settings * len(modes)
-    assert [r["mode"] for r in summary[: len(modes)]] == modes
+    assert len(summary) == len(grid) * len(selections)
+    assert [r["mode"] for r in summary[: len(selections)]] == selections
     for row in summary:
         assert float(row["gain_ci_low"]) <= float(row["gain_mean"]) <= float(row["gain_ci_high"])
         if row["mode"] == "gt":
             assert float(row["precision_at_k"]) == 1.0
-    assert len(_rows(out / "runs.csv")) == n_settings * len(modes) * runs
+    assert len(_rows(out / "runs.csv")) == len(grid) * len(selections) * runs
     salience = _rows(out / "salience.csv")
-    assert len(salience) == n_settings * runs * 50
+    assert len(salience) == len(grid) * runs * 50
     assert all(0.0 <= float(r["salience"]) <= 1.0 for r in salience)
-    assert len(_rows(out / "venn.csv")) == n_settings
+    assert len(_rows(out / "venn.csv")) == len(grid)
     for png in ("gauss_modify.png", "salience.png", "venn.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

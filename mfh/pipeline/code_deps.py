@@ -1,12 +1,12 @@
-"""The code a workflow step runs: the import closure of its command-line handler, computed.
+"""The code a workflow step runs: the import closure of its step function, computed.
 
-A rule runs `python -m mfh <rule name> ...`; the step's handler is the function that subcommand
-calls. Its code is every `mfh` module that running it may import:
+A rule runs `python -m mfh <rule name> ...`, which calls the step function of that name
+(`mfh.cli.STEPS`, in `mfh.steps`). Its code is every `mfh` module that running it may import:
 
-- the entry modules (`mfh.__main__`, `mfh.cli`, `mfh.cli_common`, `mfh.cli_real`) contribute
-  only their module-level imports and the imports inside the handler — and inside the entry-module
-  functions it calls, followed by name — so that a step does not depend on every other step's
-  code;
+- the entry modules (`mfh.__main__`, `mfh.cli` and the step modules `mfh.steps.*`) contribute
+  only their module-level imports and the imports inside the step function — and inside the
+  entry-module functions it calls, followed by name — so that a step does not depend on every
+  other step's code;
 - every other module contributes all its `mfh` imports, at module level or inside functions (a
   conservative closure: a function-level import may run);
 - importing `mfh.a.b` runs `mfh/__init__.py` and `mfh/a/__init__.py` too.
@@ -26,7 +26,12 @@ from pathlib import Path
 
 PACKAGE = "mfh"
 ROOT = Path(__file__).resolve().parents[1]  # the mfh package folder
-ENTRY_MODULES = ("mfh.__main__", "mfh.cli", "mfh.cli_common", "mfh.cli_real")
+ENTRY_MODULES = (
+    "mfh.__main__",
+    "mfh.cli",
+    "mfh.steps",
+    *sorted(f"mfh.steps.{path.stem}" for path in (ROOT / "steps").glob("[!_]*.py")),
+)
 
 
 def module_file(module: str) -> Path | None:
@@ -93,7 +98,7 @@ def closure(modules: frozenset[str]) -> frozenset[str]:
             continue
         seen.add(module)
         if module in ENTRY_MODULES:
-            continue  # their functions' imports count only where a handler calls them
+            continue  # their functions' imports count only where a step calls them
         todo.extend(_with_packages(_imports_anywhere(module)) - seen)
     return frozenset(seen)
 
@@ -109,7 +114,7 @@ def _entry_function(module: str, name: str) -> ast.FunctionDef | None:
     return None
 
 
-def _handler_imports(module: str, function: ast.FunctionDef, seen: set[str]) -> set[str]:
+def _step_imports(module: str, function: ast.FunctionDef, seen: set[str]) -> set[str]:
     """Imports inside `function` and inside the entry-module functions it calls by name."""
     found: set[str] = set()
     for node in ast.walk(function):
@@ -121,7 +126,7 @@ def _handler_imports(module: str, function: ast.FunctionDef, seen: set[str]) -> 
             seen.add(name)
             callee = _entry_function(module, name)
             if callee is not None:
-                found |= _handler_imports(_defining_module(module, name), callee, seen)
+                found |= _step_imports(_defining_module(module, name), callee, seen)
     return found
 
 
@@ -139,13 +144,12 @@ def step_modules(step: str) -> frozenset[str]:
     """The mfh modules that `python -m mfh <step>` may import."""
     from mfh.cli import handler
 
-    func = inspect.unwrap(handler(step))
-    module = func.__module__
-    source = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    function = handler(step)
+    source = ast.parse(textwrap.dedent(inspect.getsource(function)))
     seeds = set(ENTRY_MODULES)
     for entry in ENTRY_MODULES:
         seeds |= _module_level_imports(entry)
-    seeds |= _handler_imports(module, source.body[0], set())
+    seeds |= _step_imports(function.__module__, source.body[0], set())
     return closure(frozenset(seeds))
 
 

@@ -17,7 +17,7 @@ arrays are cached by DVC, tables, figures and env records stay in git (`cache: f
 study's `metrics.json` is declared as DVC metrics.
 
 Nobody edits these files: the workflow rewrites them whenever the params structure (a study, a
-dataset, a pair or a mode added or removed), the rules or the import graph change (`refresh`,
+dataset, a pair or a selection added or removed), the rules or the import graph change (`refresh`,
 run by every `snakemake` invocation; each file's header holds the fingerprint of what it was made
 from, so an up-to-date file costs one hash and is never rewritten).
 `python -m mfh.pipeline.dvc_stages` regenerates them by hand; tests/test_dvc.py fails when the
@@ -148,7 +148,7 @@ def write(config: dict, workdir: Path, names: list[str]) -> list[str]:
 
 def _structure(value):
     """params.yaml with its settings blanked: what shapes the DAG — the keys, and the names in
-    lists (studies, modes, modalities); numbers (a grid, ratios) shape no job."""
+    lists (studies, selections, modalities); numbers (a grid, ratios) shape no job."""
     if isinstance(value, dict):
         return {key: _structure(item) for key, item in value.items()}
     if isinstance(value, list):

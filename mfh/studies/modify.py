@@ -8,13 +8,14 @@ test sample evaluates every model (see `mfh.data.modify`).
     distill_regular  KD student on x_b from the regular teacher, sample B
                      (`legacy_swap_bug`: like the published script, the teacher is fed x_b and
                      the student trains on x_a; it is still evaluated on x_b's test set)
-    retrain_teachers for one mode (random | gt | alg1): keep k = xs2 channels of x_a, retrain a
-                     linear teacher on them (sample B)
+    retrain_teachers for one selection (random | gt | alg1; the tables' `mode`): keep k = xs2
+                     channels of x_a, retrain a linear teacher on them (sample B)
     distill_modified KD student on x_b from that modified teacher, sample B
 
 Kept channels are a 0/1 mask on x_a: a linear model on masked inputs is exactly a model on the
 kept channels (zero channels get zero gradient), initialised with fan_in = k like nn.Linear(k).
-All students of a run (no-KD, regular KD, modified KD of every mode) start from the same weights.
+All students of a run (no-KD, regular KD, modified KD of every selection) start from the same
+weights.
 """
 
 from __future__ import annotations
@@ -159,23 +160,29 @@ def distill_regular(
 
 
 def kept_channels(
-    mode: str, study: str, seed: int, grid: np.ndarray, runs: int, width: int, salience_csv=None
+    selection: str,
+    study: str,
+    seed: int,
+    grid: np.ndarray,
+    runs: int,
+    width: int,
+    salience_csv=None,
 ) -> np.ndarray:
     """The channels each modified teacher keeps: bool (S, R, width), k = xs2 per setting.
 
     random: k channels uniformly without replacement; gt: channels 0 .. xs2-1 (the truly shared
     ones); alg1: the k most salient channels by Algorithm 1.
     """
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
+    if selection not in MODES:
+        raise ValueError(f"unknown selection {selection!r}; allowed: {', '.join(MODES)}")
     S = len(grid)
     mask = np.zeros((S, runs, width), dtype=bool)
-    salience = _read_salience(salience_csv, S, runs, width) if mode == "alg1" else None
+    salience = _read_salience(salience_csv, S, runs, width) if selection == "alg1" else None
     for s, (_, xs2) in enumerate(grid):
         for r in range(runs):
-            if mode == "gt":
+            if selection == "gt":
                 keep = np.arange(xs2)
-            elif mode == "random":
+            elif selection == "random":
                 keep = numpy_rng(seed, study, "random_channels", s, r).choice(
                     width, xs2, replace=False
                 )
@@ -196,13 +203,13 @@ def _read_salience(path, settings: int, runs: int, width: int) -> np.ndarray:
 
 
 def retrain_teachers(
-    study, seed, mode, data_path, salience_csv, teacher_cfg, out_ckpt, out_acc, out_kept
+    study, seed, selection, data_path, salience_csv, teacher_cfg, out_ckpt, out_acc, out_kept
 ) -> torch.Tensor:
     """Teachers restricted to the kept channels of x_a, trained on sample B."""
     data = ModifyData.load(data_path)
     a = data.arrays
     S, R, width = _shape(data)
-    mask = kept_channels(mode, study, seed, data.grid, R, width, salience_csv)  # (S, R, width)
+    mask = kept_channels(selection, study, seed, data.grid, R, width, salience_csv)  # (S, R, width)
     fan_in = mask.sum(axis=-1).reshape(-1).tolist()
     model = init_ensemble(study, seed, "mod_teacher_init", S, R, width, fan_in=fan_in)
     keep = torch.from_numpy(mask.reshape(S * R, width, 1).astype(np.float32))  # (M, width, 1)
@@ -212,13 +219,13 @@ def retrain_teachers(
         as_features(a["x_a_b"]) * keep,
         as_labels(a["y_b"]),
         teacher_cfg,
-        f"{study} {mode} teachers",
+        f"{study} {selection} teachers",
     )
     acc = accuracy(model, as_features(a["x_a_test"]) * keep, as_labels(a["y_test"]))
     _write_kept(out_kept, mask, data.grid)
-    config = {"teacher": teacher_cfg, "seed": seed, "mode": mode}
+    config = {"teacher": teacher_cfg, "seed": seed, "mode": selection}
     return _finish(
-        study, "mod_teacher", model, S, R, config, acc, out_ckpt, out_acc, f"{mode} teachers"
+        study, "mod_teacher", model, S, R, config, acc, out_ckpt, out_acc, f"{selection} teachers"
     )
 
 
@@ -243,9 +250,18 @@ def read_kept(path, settings: int, runs: int, width: int) -> np.ndarray:
 
 
 def distill_modified(
-    study, seed, mode, data_path, teacher_ckpt, kept_csv, student_cfg, kd_cfg, out_ckpt, out_acc
+    study,
+    seed,
+    selection,
+    data_path,
+    teacher_ckpt,
+    kept_csv,
+    student_cfg,
+    kd_cfg,
+    out_ckpt,
+    out_acc,
 ) -> torch.Tensor:
-    """KD students on x_b of sample B from the modified teachers of one mode."""
+    """KD students on x_b of sample B from the modified teachers of one selection."""
     data = ModifyData.load(data_path)
     a = data.arrays
     S, R, width = _shape(data)
@@ -260,10 +276,12 @@ def distill_modified(
         as_features(a["x_b_b"]),
         as_labels(a["y_b"]),
         student_cfg,
-        f"{study} {mode} KD",
+        f"{study} {selection} KD",
         teacher_logits=teacher_logits,
         kd=KDConfig(**kd_cfg),
     )
     acc = accuracy(student, as_features(a["x_b_test"]), as_labels(a["y_test"]))
-    config = {"student": student_cfg, "distill": kd_cfg, "seed": seed, "mode": mode}
-    return _finish(study, "mod_kd", student, S, R, config, acc, out_ckpt, out_acc, f"{mode} KD")
+    config = {"student": student_cfg, "distill": kd_cfg, "seed": seed, "mode": selection}
+    return _finish(
+        study, "mod_kd", student, S, R, config, acc, out_ckpt, out_acc, f"{selection} KD"
+    )

@@ -4,6 +4,7 @@ import os
 import sys
 
 from mfh.config import ParamsError, validate_params
+from mfh.kd_modes import KD_MODES
 from mfh.pipeline import code_deps
 from mfh.pipeline import sections as params_sections
 
@@ -126,5 +127,5 @@ def real_accuracies(wildcards):
         expand(f"{REAL}/acc/uni_{{m}}.csv", dataset=wildcards.dataset, m=section["modalities"])
         + expand(f"{REAL}/acc/fusion_{{p}}.csv", **each)
         + expand(f"{REAL}/acc/kd_{{p}}_{{k}}.csv", **each, k=["unimodal", "multimodal"])
-        + expand(f"{REAL}/acc/modes_{{p}}_{{m}}.csv", **each, m=[0, 1, 2])
+        + expand(f"{REAL}/acc/modes_{{p}}_{{m}}.csv", **each, m=list(KD_MODES))
     )

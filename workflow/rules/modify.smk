@@ -1,11 +1,13 @@
 # gauss_modify (PROTOCOL §3 Exp 3, paper Table 2): regular teacher, Algorithm 1, teachers
-# restricted to k channels per mode, and their students. Always built; see params.yaml.
+# restricted to k channels chosen by each selection of `gauss_modify.selections` (random, gt,
+# alg1: the `mode` column of the tables), and their students. Always built; see params.yaml.
 MODIFY = "results/gauss_modify"
 MODIFY_MODELS = "models/gauss_modify"
+SELECTIONS = config["gauss_modify"]["selections"]
 
 
 wildcard_constraints:
-    mode="|".join(config["gauss_modify"]["modes"]),
+    selection="|".join(SELECTIONS),
 
 
 rule modify_prepare:
@@ -132,18 +134,18 @@ rule modify_distill_regular:
 rule modify_retrain:
     input:
         data=rules.modify_prepare.output.data,
-        salience=rules.modify_salience.output.csv,  # read in mode alg1 only,
+        salience=rules.modify_salience.output.csv,  # read by selection alg1 only
         sections=sections("seed", "device", "gauss_modify.teacher"),
         code=step_code("modify_retrain"),
     output:
-        ckpt=f"{MODIFY_MODELS}/teacher_{{mode}}.pt",
-        acc=f"{MODIFY}/acc/teacher_{{mode}}.csv",
-        env=f"{MODIFY}/acc/teacher_{{mode}}.env.json",
-        kept=f"{MODIFY}/kept_{{mode}}.csv",
+        ckpt=f"{MODIFY_MODELS}/teacher_{{selection}}.pt",
+        acc=f"{MODIFY}/acc/teacher_{{selection}}.csv",
+        env=f"{MODIFY}/acc/teacher_{{selection}}.env.json",
+        kept=f"{MODIFY}/kept_{{selection}}.csv",
     log:
-        "logs/gauss_modify/modify_retrain_{mode}.log",
+        "logs/gauss_modify/modify_retrain_{selection}.log",
     benchmark:
-        "logs/gauss_modify/modify_retrain_{mode}.benchmark.tsv"
+        "logs/gauss_modify/modify_retrain_{selection}.benchmark.tsv"
     conda:
         ENV
     threads: 1
@@ -151,7 +153,7 @@ rule modify_retrain:
         gpu=GPUS,
     shell:
         "python -m mfh modify_retrain --study gauss_modify --params {input.sections}"
-        " --mode {wildcards.mode} --data {input.data} --salience {input.salience}"
+        " --selection {wildcards.selection} --data {input.data} --salience {input.salience}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-kept {output.kept}"
         " --out-env {output.env} --threads {threads} --log {log}"
 
@@ -164,13 +166,13 @@ rule modify_distill:
         sections=sections("seed", "device", "gauss_modify.student", "gauss_modify.distill"),
         code=step_code("modify_distill"),
     output:
-        ckpt=f"{MODIFY_MODELS}/kd_{{mode}}.pt",
-        acc=f"{MODIFY}/acc/kd_{{mode}}.csv",
-        env=f"{MODIFY}/acc/kd_{{mode}}.env.json",
+        ckpt=f"{MODIFY_MODELS}/kd_{{selection}}.pt",
+        acc=f"{MODIFY}/acc/kd_{{selection}}.csv",
+        env=f"{MODIFY}/acc/kd_{{selection}}.env.json",
     log:
-        "logs/gauss_modify/modify_distill_{mode}.log",
+        "logs/gauss_modify/modify_distill_{selection}.log",
     benchmark:
-        "logs/gauss_modify/modify_distill_{mode}.benchmark.tsv"
+        "logs/gauss_modify/modify_distill_{selection}.benchmark.tsv"
     conda:
         ENV
     threads: 1
@@ -178,7 +180,7 @@ rule modify_distill:
         gpu=GPUS,
     shell:
         "python -m mfh modify_distill --study gauss_modify --params {input.sections}"
-        " --mode {wildcards.mode} --data {input.data} --teacher {input.teacher}"
+        " --selection {wildcards.selection} --data {input.data} --teacher {input.teacher}"
         " --kept {input.kept} --out-ckpt {output.ckpt} --out-acc {output.acc}"
         " --out-env {output.env} --threads {threads} --log {log}"
 
@@ -189,12 +191,10 @@ rule modify_collect:
         teacher=rules.modify_teachers.output.acc,
         nokd=rules.modify_baselines.output.acc,
         regular_kd=rules.modify_distill_regular.output.acc,
-        mod_teachers=expand(
-            f"{MODIFY}/acc/teacher_{{mode}}.csv", mode=config["gauss_modify"]["modes"]
-        ),
-        mod_kd=expand(f"{MODIFY}/acc/kd_{{mode}}.csv", mode=config["gauss_modify"]["modes"]),
-        kept=expand(f"{MODIFY}/kept_{{mode}}.csv", mode=config["gauss_modify"]["modes"]),
-        sections=sections("gauss_modify.modes"),
+        mod_teachers=expand(f"{MODIFY}/acc/teacher_{{selection}}.csv", selection=SELECTIONS),
+        mod_kd=expand(f"{MODIFY}/acc/kd_{{selection}}.csv", selection=SELECTIONS),
+        kept=expand(f"{MODIFY}/kept_{{selection}}.csv", selection=SELECTIONS),
+        sections=sections("gauss_modify.selections"),
         code=step_code("modify_collect"),
     output:
         runs=f"{MODIFY}/runs.csv",

@@ -1,7 +1,8 @@
 # Real-data studies (PROTOCOL §5) for every dataset of `real_studies`: raw files -> prepared
 # arrays -> unimodal nets (teachers and no-KD baselines) and multimodal teachers -> KD students
-# -> Algorithm 1 on the teachers' penultimate layers -> KD with channels removed (modes 0/1/2)
-# -> tables and figures. Built by `snakemake real` (not by the default target: it needs data).
+# -> Algorithm 1 on the teachers' penultimate layers -> KD with channels removed (KD modes 0/1/2,
+# mfh/kd_modes.py) -> tables and figures. Built by `snakemake real` (not by the default target:
+# it needs data).
 
 
 wildcard_constraints:
@@ -9,7 +10,7 @@ wildcard_constraints:
     modality="[A-Za-z0-9]+",
     pair="[A-Za-z0-9][A-Za-z0-9-]*",  # a name under <dataset>.pairs
     teacher_kind="unimodal|multimodal",
-    kd_mode="0|1|2",
+    kd_mode="|".join(str(kd_mode) for kd_mode in KD_MODES),
 
 
 rule download:
@@ -172,7 +173,7 @@ rule real_modes:
     shell:
         "python -m mfh real_modes --study {wildcards.dataset} --params {input.sections}"
         " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
-        " --salience {input.salience} --mode {wildcards.kd_mode}"
+        " --salience {input.salience} --kd-mode {wildcards.kd_mode}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
         " --threads {threads} --log {log}"
 

@@ -1,0 +1,168 @@
+"""The steps of the "modify gamma" study (`gauss_modify`, paper Table 2), one function per
+Snakemake rule and named as the rule (`rule modify_retrain` runs `python -m mfh modify_retrain`).
+
+A modified teacher keeps k channels of x_a, chosen by a *selection* (params
+`gauss_modify.selections`: random, gt or alg1; the `mode` column of the tables): the selection
+steps run once per selection. `args` and `params` as in `mfh.steps.synthetic`; the science is in
+`mfh.studies.modify`.
+"""
+
+from __future__ import annotations
+
+from argparse import Namespace
+
+from mfh.pipeline.sections import Sections
+from mfh.steps.common import TRAINING, Option, compute_on, options
+from mfh.steps.synthetic import MODEL_OUTPUTS, TEACHER, VENN_OPTIONS, train_ensemble, venn
+
+DATA = Option("data", "the study's .npz from modify_prepare")
+SELECTION = Option("selection", "how the modified teacher's channels are chosen: random|gt|alg1")
+
+
+@options(
+    Option("out-data", "output .npz of samples A, B and test"),
+    Option("out-settings", "output CSV of the settings' Venn shares"),
+)
+def modify_prepare(args: Namespace, params: Sections) -> None:
+    """Draw the samples of gauss_modify."""
+    from mfh.studies.modify_prepare import prepare
+
+    study_data = params[f"{args.study}.data"]
+    prepare(args.study, params["seed"], study_data, args.out_data, args.out_settings)
+
+
+@options(DATA, *MODEL_OUTPUTS, *TRAINING)
+def modify_teachers(args: Namespace, params: Sections) -> None:
+    """Train the regular teachers (sample A)."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import modify
+
+    train_ensemble(modify.train_teachers, args, params, "teacher")
+
+
+@options(DATA, Option("out-csv", "output salience.csv"), *TRAINING)
+def modify_salience(args: Namespace, params: Sections) -> None:
+    """Algorithm 1 on sample A."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import modify
+
+    salience = params[f"{args.study}.salience"]
+    modify.salience(args.study, params["seed"], args.data, salience, args.out_csv)
+
+
+@options(DATA, *MODEL_OUTPUTS, *TRAINING)
+def modify_baselines(args: Namespace, params: Sections) -> None:
+    """Train the no-KD students (sample B)."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import modify
+
+    train_ensemble(modify.train_baselines, args, params, "student")
+
+
+@options(DATA, TEACHER, *MODEL_OUTPUTS, *TRAINING)
+def modify_distill_regular(args: Namespace, params: Sections) -> None:
+    """KD students from the regular teachers."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import modify
+
+    modify.distill_regular(
+        args.study,
+        params["seed"],
+        args.data,
+        args.teacher,
+        params[f"{args.study}.student"],
+        params[f"{args.study}.distill"],
+        params[f"{args.study}.legacy_swap_bug"],
+        args.out_ckpt,
+        args.out_acc,
+    )
+
+
+@options(
+    SELECTION,
+    DATA,
+    Option("salience", "salience.csv from modify_salience (read by selection alg1 only)"),
+    *MODEL_OUTPUTS,
+    Option("out-kept", "output CSV of the kept channels"),
+    *TRAINING,
+)
+def modify_retrain(args: Namespace, params: Sections) -> None:
+    """Retrain teachers on the channels kept by one selection."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import modify
+
+    modify.retrain_teachers(
+        args.study,
+        params["seed"],
+        args.selection,
+        args.data,
+        args.salience,
+        params[f"{args.study}.teacher"],
+        args.out_ckpt,
+        args.out_acc,
+        args.out_kept,
+    )
+
+
+@options(
+    SELECTION,
+    DATA,
+    TEACHER,
+    Option("kept", "the teacher's kept channels, from modify_retrain"),
+    *MODEL_OUTPUTS,
+    *TRAINING,
+)
+def modify_distill(args: Namespace, params: Sections) -> None:
+    """KD students from the modified teachers of one selection."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import modify
+
+    modify.distill_modified(
+        args.study,
+        params["seed"],
+        args.selection,
+        args.data,
+        args.teacher,
+        args.kept,
+        params[f"{args.study}.student"],
+        params[f"{args.study}.distill"],
+        args.out_ckpt,
+        args.out_acc,
+    )
+
+
+@options(
+    Option("results", "the study's results folder (results/gauss_modify)"),
+    Option("out-runs", "output runs.csv: one row per setting x selection x run"),
+    Option("out-summary", "output summary.csv: one row per setting x selection"),
+    Option("out-metrics", "headline numbers (JSON, DVC metrics)"),
+)
+def modify_collect(args: Namespace, params: Sections) -> None:
+    """Join gauss_modify's accuracies into tables."""
+    from mfh.report.metrics import modify_metrics, write_metrics
+    from mfh.report.modify.tables import collect_modify
+
+    selections = params[f"{args.study}.selections"]
+    _, summary = collect_modify(args.results, selections, args.out_runs, args.out_summary)
+    write_metrics(modify_metrics(summary), args.out_metrics)
+
+
+@options(
+    Option("runs", "runs.csv from modify_collect"),
+    Option("salience", "salience.csv from modify_salience"),
+    Option("settings", "settings.csv from modify_prepare"),
+    Option("out-png", "output figure of the table"),
+    Option("out-salience-png", "output figure of the salience"),
+)
+def modify_plot(args: Namespace, params: Sections) -> None:
+    """Draw gauss_modify's table and salience figures."""
+    from mfh.report.modify.figures import plot_modify, plot_salience
+
+    plot_modify(args.runs, args.out_png)
+    plot_salience(args.salience, args.settings, args.out_salience_png)
+
+
+@options(*VENN_OPTIONS)
+def modify_venn(args: Namespace, params: Sections) -> None:
+    """Estimate gauss_modify's Venn diagram (gamma) from Algorithm 1's salience, as `venn` does."""
+    venn(args, params)

@@ -1,0 +1,286 @@
+"""The steps of the real-data studies (the `real_studies` of params.yaml: avmnist, mfeat), one
+function per Snakemake rule and named as the rule (`rule real_modes` runs `python -m mfh
+real_modes`). The dataset is `--study`; a pair (`--pair`) is a name under `<dataset>.pairs`.
+`args` and `params` as in `mfh.steps.synthetic`; the science is in `mfh.studies.real`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from argparse import Namespace
+
+from mfh.errors import SectionError
+from mfh.kd_modes import KD_MODES
+from mfh.pipeline.sections import Sections
+from mfh.steps.common import TRAINING, Option, compute_on, options
+
+log = logging.getLogger("mfh")
+
+DATA = Option("data", "the prepared dataset (.npz)")
+PAIR = Option("pair", "a pair's name under <dataset>.pairs in params.yaml")
+TEACHER = Option("teacher", "teacher checkpoint")
+MODEL_OUTPUTS = (
+    Option("out-ckpt", "output checkpoint (.pt), one model per seed"),
+    Option("out-acc", "output CSV of test accuracies, one row per seed"),
+)
+KD_MODE = Option(
+    "kd-mode",
+    "the KD mode (mfh/kd_modes.py): " + ", ".join(f"{k} {v}" for k, v in KD_MODES.items()),
+    type=int,
+    choices=tuple(KD_MODES),
+)
+
+
+def study_config(params: Sections, dataset: str) -> dict:
+    """The params as `mfh.studies.real` reads them, and its checkpoints record them: a key of the
+    dataset by its name inside the dataset (`avmnist.train` -> `train`), a pair by its own name
+    (`avmnist.pairs.image-audio` -> `image-audio`), the others as they are (`seed`, `device`); in
+    the order of --params."""
+    config, key_of = {}, {}
+    for key, value in params.items():
+        name = key.removeprefix(f"{dataset}.pairs.").removeprefix(f"{dataset}.")
+        if name in key_of:
+            raise SectionError(
+                f"params sections {key_of[name]!r} and {key!r} both read as {name!r}"
+            )
+        config[name], key_of[name] = value, key
+    return config
+
+
+def _pair(args: Namespace, params: Sections) -> tuple[str, str]:
+    """The (teacher, student) modalities of the pair `--pair`."""
+    pair = params[f"{args.study}.pairs.{args.pair}"]
+    return pair["teacher"], pair["student"]
+
+
+def _pairs(params: Sections, dataset: str) -> list[tuple[str, str, str]]:
+    """params `<dataset>.pairs` -> [(name, teacher modality, student modality), ...]."""
+    pairs = params[f"{dataset}.pairs"]
+    return [(name, pair["teacher"], pair["student"]) for name, pair in pairs.items()]
+
+
+@options(Option("out-json", "output raw.json: what was verified, against which manifests"))
+def download(args: Namespace, params: Sections) -> None:
+    """Verify (with `paths.download`: fetch) the raw files.
+
+    The manifests folder is `paths.manifests` (null or absent: the packaged pins); the record
+    raw.json holds the manifests' sha256 and, when `paths.manifests` is set, that folder
+    (`manifests_dir`), which real_prepare then verifies against too."""
+    from mfh.data import raw
+    from mfh.data.download import download as fetch
+    from mfh.io import write_text_atomic
+
+    paths = params["paths"]
+    manifests = paths.get("manifests")
+    if paths["download"]:
+        files = fetch(args.study, paths["raw"], manifests=manifests)
+    else:
+        files = raw.verify(paths["raw"], args.study, manifests)
+    record = {
+        "dataset": args.study,
+        "files": len(files),
+        "manifests": raw.manifest_digests(args.study, manifests),
+    }
+    if manifests is not None:
+        record["manifests_dir"] = str(manifests)
+    write_text_atomic(args.out_json, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    where = "packaged" if manifests is None else str(manifests)
+    log.info(
+        "%s: %d raw files verified under %s (manifests: %s)",
+        args.study,
+        len(files),
+        paths["raw"],
+        where,
+    )
+
+
+@options(
+    Option("raw-json", "the download step's raw.json (names the manifests used)"),
+    Option("out-data", "output prepared dataset (.npz)"),
+)
+def real_prepare(args: Namespace, params: Sections) -> None:
+    """Build the prepared dataset from `paths.raw`.
+
+    The raw files are verified against the manifests folder that the download step recorded in
+    `--raw-json` (none recorded: the packaged pins)."""
+    from pathlib import Path
+
+    from mfh.data import avmnist, mfeat
+
+    manifests = json.loads(Path(args.raw_json).read_text(encoding="utf-8")).get("manifests_dir")
+    builder = {"avmnist": avmnist, "mfeat": mfeat}[args.study]
+    builder.prepare(
+        params["paths.raw"],
+        args.out_data,
+        params[f"{args.study}.data"],
+        params["seed"],
+        manifests=manifests,
+    )
+
+
+@options(DATA, Option("modality", "the modality to train on"), *MODEL_OUTPUTS, *TRAINING)
+def real_unimodal(args: Namespace, params: Sections) -> None:
+    """Train classifiers on one modality (teachers and no-KD baselines)."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import real
+
+    real.train_unimodal(
+        args.study,
+        params["seed"],
+        study_config(params, args.study),
+        args.data,
+        args.modality,
+        args.out_ckpt,
+        args.out_acc,
+    )
+
+
+@options(DATA, PAIR, *MODEL_OUTPUTS, *TRAINING)
+def real_fusion(args: Namespace, params: Sections) -> None:
+    """Train the multimodal teachers of a pair."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import real
+
+    real.train_fusion(
+        args.study,
+        params["seed"],
+        study_config(params, args.study),
+        args.data,
+        _pair(args, params),
+        args.out_ckpt,
+        args.out_acc,
+    )
+
+
+@options(
+    DATA,
+    PAIR,
+    TEACHER,
+    Option("teacher-kind", "the teacher's kind", choices=("unimodal", "multimodal")),
+    *MODEL_OUTPUTS,
+    *TRAINING,
+)
+def real_distill(args: Namespace, params: Sections) -> None:
+    """Train KD students from a pair's unimodal or multimodal teacher."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import real
+
+    teacher_modality, student_modality = _pair(args, params)
+    multimodal = args.teacher_kind == "multimodal"
+    real.distill(
+        args.study,
+        params["seed"],
+        study_config(params, args.study),
+        args.data,
+        args.teacher,
+        "fusion" if multimodal else "unimodal",  # the teacher checkpoint's role
+        [teacher_modality, student_modality] if multimodal else [teacher_modality],
+        student_modality,
+        args.out_ckpt,
+        args.out_acc,
+    )
+
+
+@options(DATA, PAIR, TEACHER, Option("out-csv", "output salience CSV"), *TRAINING)
+def real_salience(args: Namespace, params: Sections) -> None:
+    """Algorithm 1 on the unimodal teacher's penultimate layer."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import real
+
+    teacher_modality, student_modality = _pair(args, params)
+    real.salience(
+        args.study,
+        params["seed"],
+        study_config(params, args.study),
+        args.data,
+        args.teacher,
+        teacher_modality,
+        student_modality,
+        args.out_csv,
+    )
+
+
+@options(
+    DATA,
+    PAIR,
+    TEACHER,
+    Option("salience", "the pair's salience CSV from real_salience"),
+    KD_MODE,
+    *MODEL_OUTPUTS,
+    *TRAINING,
+)
+def real_modes(args: Namespace, params: Sections) -> None:
+    """KD from teachers with channels removed, in one KD mode (`mfh.kd_modes`)."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import real_modes
+
+    teacher_modality, student_modality = _pair(args, params)
+    real_modes.distill_modes(
+        args.study,
+        params["seed"],
+        study_config(params, args.study),
+        args.data,
+        args.teacher,
+        args.salience,
+        teacher_modality,
+        student_modality,
+        args.kd_mode,
+        args.out_ckpt,
+        args.out_acc,
+    )
+
+
+@options(
+    Option("results", "the dataset's results folder"),
+    Option("out-metrics", "headline numbers (JSON, DVC metrics)"),
+)
+def real_collect(args: Namespace, params: Sections) -> None:
+    """Join the accuracies into the failure-case and KD-mode tables."""
+    from mfh.report.metrics import real_metrics, write_metrics
+    from mfh.report.real.tables import collect_real
+
+    pairs = _pairs(params, args.study)
+    ratios = params[f"{args.study}.modes"]["ratios"]
+    tables = collect_real(
+        args.results, pairs, list(KD_MODES), ratios, params[f"{args.study}.seeds"]
+    )
+    summaries = tables["failure_case_summary"], tables["mfh_modes_summary"]
+    write_metrics(real_metrics(*summaries, pairs), args.out_metrics)
+    for row in tables["failure_case_summary"].itertuples():
+        log.info(
+            "  %s -> %s, teacher %-10s: teacher %6.2f  student %6.2f ± %.2f",
+            row.teacher_modality,
+            row.student_modality,
+            row.teacher,
+            row.teacher_mean,
+            row.student_mean,
+            row.student_std,
+        )
+    for row in tables["mfh_modes_summary"].itertuples():
+        log.info(
+            "  %s -> %s, mode %d (%s) r=%.2f: teacher %6.2f  student %6.2f ± %.2f",
+            row.teacher_modality,
+            row.student_modality,
+            row.mode,
+            row.mode_name,
+            row.ratio,
+            row.teacher_mean,
+            row.student_mean,
+            row.student_std,
+        )
+
+
+@options(
+    Option("results", "the dataset's results folder (tables from real_collect)"),
+    Option("out-modes-png", "output figure of the KD modes"),
+    Option("out-salience-png", "output figure of the salience"),
+    Option("out-failure-png", "output figure of the failure case"),
+)
+def real_plot(args: Namespace, params: Sections) -> None:
+    """Draw the dataset's figures."""
+    from mfh.report.real.figures import plot_real
+
+    pairs = _pairs(params, args.study)
+    out = args.out_modes_png, args.out_salience_png, args.out_failure_png
+    plot_real(args.results, pairs, args.study, *out)

@@ -97,8 +97,9 @@ GAUSS_SUMMARY = Table(
     keys=("setting",),
 )
 _MODIFY_ACCS = ("teacher_acc", "mod_teacher_acc", "nokd_acc", "regular_kd_acc", "mod_kd_acc")
-# mode: how the modified teacher chose its channels (random | gt | alg1); gain = mod_kd_acc -
-# regular_kd_acc, paired within a run
+# column `mode`: the *selection*, how the modified teacher chose its channels (random | gt | alg1;
+# params gauss_modify.selections; the column keeps its published name, not the real studies' KD
+# modes); gain = mod_kd_acc - regular_kd_acc, paired within a run
 MODIFY_RUNS = Table(
     "runs",
     (

@@ -37,35 +37,19 @@ from mfh.studies.ensemble import (
     init_ensemble,
     load_ensemble,
     log_every,
-    save_ensemble,
-    write_acc,
+    train_and_save,
     write_salience,
 )
 from mfh.tables import KEPT, SALIENCE
-from mfh.train.fullbatch import accuracy, train_full_batch
 
 log = logging.getLogger(__name__)
 
-MODES = ("random", "gt", "alg1")
+SELECTIONS = ("random", "gt", "alg1")  # how a modified teacher's kept channels are chosen
 
 
 def _shape(data: ModifyData) -> tuple[int, int, int]:
     S, R, _, width = data.arrays["x_a_a"].shape
     return S, R, width
-
-
-def _train(model, x, y, cfg: dict, name: str, **kd) -> None:
-    epochs = cfg["epochs"]
-    train_full_batch(
-        model, x, y, epochs=epochs, lr=cfg["lr"], name=name, log_every=log_every(epochs), **kd
-    )
-
-
-def _finish(study, role, model, S, R, config, acc, out_ckpt, out_acc, what) -> torch.Tensor:
-    save_ensemble(out_ckpt, role, model, S, R, config, acc)
-    write_acc(out_acc, acc, settings=S)
-    log.info("%s %s: mean test accuracy %.2f%%", study, what, acc.mean().item())
-    return acc
 
 
 def train_teachers(study, seed, data_path, teacher_cfg, out_ckpt, out_acc) -> torch.Tensor:
@@ -74,10 +58,18 @@ def train_teachers(study, seed, data_path, teacher_cfg, out_ckpt, out_acc) -> to
     a = data.arrays
     S, R, width = _shape(data)
     model = init_ensemble(study, seed, "teacher_init", S, R, width)
-    _train(model, as_features(a["x_a_a"]), as_labels(a["y_a"]), teacher_cfg, f"{study} teachers")
-    acc = accuracy(model, as_features(a["x_a_test"]), as_labels(a["y_test"]))
-    config = {"teacher": teacher_cfg, "seed": seed}
-    return _finish(study, "teacher", model, S, R, config, acc, out_ckpt, out_acc, "teachers")
+    return train_and_save(
+        model,
+        (as_features(a["x_a_a"]), as_labels(a["y_a"])),
+        (as_features(a["x_a_test"]), as_labels(a["y_test"])),
+        teacher_cfg,
+        name=f"{study} teachers",
+        role="teacher",
+        settings=S,
+        config={"teacher": teacher_cfg, "seed": seed},
+        out_ckpt=out_ckpt,
+        out_acc=out_acc,
+    )
 
 
 def salience(study, seed, data_path, salience_cfg, out_csv) -> torch.Tensor:
@@ -114,10 +106,18 @@ def train_baselines(study, seed, data_path, student_cfg, out_ckpt, out_acc) -> t
     a = data.arrays
     S, R, _ = _shape(data)
     model = init_ensemble(study, seed, "student_init", S, R, a["x_b_b"].shape[-1])
-    _train(model, as_features(a["x_b_b"]), as_labels(a["y_b"]), student_cfg, f"{study} no-KD")
-    acc = accuracy(model, as_features(a["x_b_test"]), as_labels(a["y_test"]))
-    config = {"student": student_cfg, "seed": seed}
-    return _finish(study, "nokd", model, S, R, config, acc, out_ckpt, out_acc, "no-KD students")
+    return train_and_save(
+        model,
+        (as_features(a["x_b_b"]), as_labels(a["y_b"])),
+        (as_features(a["x_b_test"]), as_labels(a["y_test"])),
+        student_cfg,
+        name=f"{study} no-KD students",
+        role="nokd",
+        settings=S,
+        config={"student": student_cfg, "seed": seed},
+        out_ckpt=out_ckpt,
+        out_acc=out_acc,
+    )
 
 
 def distill_regular(
@@ -140,23 +140,26 @@ def distill_regular(
     with torch.no_grad():
         teacher_logits = teacher(as_features(a[teacher_in]))  # (S * R, C, n_train)
     student = init_ensemble(study, seed, "student_init", S, R, a[student_in].shape[-1])
-    _train(
-        student,
-        as_features(a[student_in]),
-        as_labels(a["y_b"]),
-        student_cfg,
-        f"{study} regular KD",
-        teacher_logits=teacher_logits,
-        kd=KDConfig(**kd_cfg),
-    )
-    acc = accuracy(student, as_features(a["x_b_test"]), as_labels(a["y_test"]))
     config = {
         "student": student_cfg,
         "distill": kd_cfg,
         "seed": seed,
         "legacy_swap_bug": legacy_swap_bug,
     }
-    return _finish(study, "kd", student, S, R, config, acc, out_ckpt, out_acc, "regular KD")
+    return train_and_save(
+        student,
+        (as_features(a[student_in]), as_labels(a["y_b"])),
+        (as_features(a["x_b_test"]), as_labels(a["y_test"])),
+        student_cfg,
+        name=f"{study} regular KD students",
+        role="kd",
+        settings=S,
+        config=config,
+        out_ckpt=out_ckpt,
+        out_acc=out_acc,
+        teacher_logits=teacher_logits,
+        kd=KDConfig(**kd_cfg),
+    )
 
 
 def kept_channels(
@@ -173,8 +176,8 @@ def kept_channels(
     random: k channels uniformly without replacement; gt: channels 0 .. xs2-1 (the truly shared
     ones); alg1: the k most salient channels by Algorithm 1.
     """
-    if selection not in MODES:
-        raise ValueError(f"unknown selection {selection!r}; allowed: {', '.join(MODES)}")
+    if selection not in SELECTIONS:
+        raise ValueError(f"unknown selection {selection!r}; allowed: {', '.join(SELECTIONS)}")
     S = len(grid)
     mask = np.zeros((S, runs, width), dtype=bool)
     salience = _read_salience(salience_csv, S, runs, width) if selection == "alg1" else None
@@ -214,18 +217,18 @@ def retrain_teachers(
     model = init_ensemble(study, seed, "mod_teacher_init", S, R, width, fan_in=fan_in)
     keep = torch.from_numpy(mask.reshape(S * R, width, 1).astype(np.float32))  # (M, width, 1)
     keep = keep.to(current_device())
-    _train(
-        model,
-        as_features(a["x_a_b"]) * keep,
-        as_labels(a["y_b"]),
-        teacher_cfg,
-        f"{study} {selection} teachers",
-    )
-    acc = accuracy(model, as_features(a["x_a_test"]) * keep, as_labels(a["y_test"]))
     _write_kept(out_kept, mask, data.grid)
-    config = {"teacher": teacher_cfg, "seed": seed, "mode": selection}
-    return _finish(
-        study, "mod_teacher", model, S, R, config, acc, out_ckpt, out_acc, f"{selection} teachers"
+    return train_and_save(
+        model,
+        (as_features(a["x_a_b"]) * keep, as_labels(a["y_b"])),
+        (as_features(a["x_a_test"]) * keep, as_labels(a["y_test"])),
+        teacher_cfg,
+        name=f"{study} {selection} teachers",
+        role="mod_teacher",
+        settings=S,
+        config={"teacher": teacher_cfg, "seed": seed, "mode": selection},
+        out_ckpt=out_ckpt,
+        out_acc=out_acc,
     )
 
 
@@ -271,17 +274,17 @@ def distill_modified(
     with torch.no_grad():
         teacher_logits = teacher(as_features(a["x_a_b"]) * keep)  # (S * R, C, n_train)
     student = init_ensemble(study, seed, "student_init", S, R, a["x_b_b"].shape[-1])
-    _train(
+    return train_and_save(
         student,
-        as_features(a["x_b_b"]),
-        as_labels(a["y_b"]),
+        (as_features(a["x_b_b"]), as_labels(a["y_b"])),
+        (as_features(a["x_b_test"]), as_labels(a["y_test"])),
         student_cfg,
-        f"{study} {selection} KD",
+        name=f"{study} {selection} KD students",
+        role="mod_kd",
+        settings=S,
+        config={"student": student_cfg, "distill": kd_cfg, "seed": seed, "mode": selection},
+        out_ckpt=out_ckpt,
+        out_acc=out_acc,
         teacher_logits=teacher_logits,
         kd=KDConfig(**kd_cfg),
-    )
-    acc = accuracy(student, as_features(a["x_b_test"]), as_labels(a["y_test"]))
-    config = {"student": student_cfg, "distill": kd_cfg, "seed": seed, "mode": selection}
-    return _finish(
-        study, "mod_kd", student, S, R, config, acc, out_ckpt, out_acc, f"{selection} KD"
     )

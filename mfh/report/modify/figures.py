@@ -28,7 +28,7 @@ from mfh.report.plotting import figure, legend_below
 from mfh.report.stats import t_interval
 from mfh.tables import MODIFY_RUNS, MODIFY_SETTINGS, SALIENCE
 
-MODE_LABELS = {
+SELECTION_LABELS = {
     "random": "random",
     "gt": "true shared",
     "alg1": "Algorithm 1 top-k",
@@ -64,17 +64,19 @@ def plot_modify(runs_csv: str | os.PathLike, out_png: str | os.PathLike) -> None
     Every marker or bar is a mean over runs with its 95% Student-t interval.
     """
     runs = MODIFY_RUNS.read_frame(runs_csv)
-    modes = list(dict.fromkeys(runs["mode"]))
-    mode_names = {mode: MODE_LABELS.get(mode, mode) for mode in modes}
-    runs = runs.assign(mode_label=runs["mode"].map(mode_names))
+    selections = list(dict.fromkeys(runs["mode"]))
+    selection_names = {
+        selection: SELECTION_LABELS.get(selection, selection) for selection in selections
+    }
+    runs = runs.assign(mode_label=runs["mode"].map(selection_names))
     runs["x"], order = _setting_labels(runs)
     n_runs = runs.groupby(["setting", "mode"]).size()
     n_label = f"n = {n_runs.min()} runs" if n_runs.min() == n_runs.max() else "n varies"
 
     palette = sns.color_palette("colorblind")
-    mode_colors = {mode_names[m]: palette[i % 10] for i, m in enumerate(modes)}
-    # per setting x run, the mode-independent models appear once (taken from the first mode)
-    first = runs[runs["mode"] == modes[0]]
+    selection_colors = {selection_names[m]: palette[i % 10] for i, m in enumerate(selections)}
+    # per setting x run, the selection-independent models appear once (taken from the first selection)
+    first = runs[runs["mode"] == selections[0]]
     teachers = pd.concat(
         [
             first.assign(model="regular teacher (all channels)", acc=first["teacher_acc"]),
@@ -91,10 +93,10 @@ def plot_modify(runs_csv: str | os.PathLike, out_png: str | os.PathLike) -> None
         ignore_index=True,
     )
     teacher_colors = {"regular teacher (all channels)": "0.15"} | {
-        f"modified, {name}": color for name, color in mode_colors.items()
+        f"modified, {name}": color for name, color in selection_colors.items()
     }
     student_colors = {"no KD": "0.6", "regular KD": "0.15"} | {
-        f"KD, modified {name}": color for name, color in mode_colors.items()
+        f"KD, modified {name}": color for name, color in selection_colors.items()
     }
     xlabel = "γ   (below it: xs1 a-only / xs2 shared decisive dims)"
 
@@ -108,8 +110,8 @@ def plot_modify(runs_csv: str | os.PathLike, out_png: str | os.PathLike) -> None
             y="gain",
             hue="mode_label",
             order=order,
-            hue_order=list(mode_names.values()),
-            palette=mode_colors,
+            hue_order=list(selection_names.values()),
+            palette=selection_colors,
             errorbar=t_interval,
             capsize=0.15,
             err_kws={"linewidth": 1.2, "color": "0.2"},
@@ -119,7 +121,9 @@ def plot_modify(runs_csv: str | os.PathLike, out_png: str | os.PathLike) -> None
         gain_ax.set(xlabel=xlabel, ylabel="gain over regular KD (% points)")
         gain_ax.set_title(f"Student gain: KD from modified − regular KD\n(mean, 95% CI, {n_label})")
         legend_below(
-            gain_ax, ncol=len(modes), title="modified teacher keeps the k = xs2 channels chosen by"
+            gain_ax,
+            ncol=len(selections),
+            title="modified teacher keeps the k = xs2 channels chosen by",
         )
 
         for ax, data, colors, title in (

@@ -1,15 +1,15 @@
 """Tables of the study gauss_modify (paper Table 2): join the per-job accuracy CSVs into one row
-per setting x mode x run (`runs.csv`) and summarise them per setting x mode with the paired gain
+per setting x selection x run (`runs.csv`) and summarise them per setting x selection with the paired gain
 of the modified-teacher student over the regular-KD student and its t interval (`summary.csv`).
 
 Inputs, all under the study's results folder (`mfh.tables`):
 
 - `settings.csv` (MODIFY_SETTINGS);
 - `acc/teacher.csv`, `acc/nokd.csv`, `acc/regular_kd.csv` (ACC_BY_SETTING): the regular teacher
-  on x_a, the no-KD student and the regular-KD student on x_b; shared by every mode;
-- for each mode (random / gt / alg1): `acc/teacher_<mode>.csv` and `acc/kd_<mode>.csv`
+  on x_a, the no-KD student and the regular-KD student on x_b; shared by every selection;
+- for each selection (random / gt / alg1): `acc/teacher_<selection>.csv` and `acc/kd_<selection>.csv`
   (ACC_BY_SETTING: the teacher restricted to k channels of x_a and its KD student) and
-  `kept_<mode>.csv` (KEPT).
+  `kept_<selection>.csv` (KEPT).
 
 The gain of a run is mod_kd_acc - regular_kd_acc: both students see the same x_b and differ only
 in their teacher, so the difference is paired within a run.
@@ -30,16 +30,16 @@ from mfh.table_io import Table
 from mfh.tables import ACC_BY_SETTING, KEPT, MODIFY_RUNS, MODIFY_SETTINGS, MODIFY_SUMMARY
 
 # column of runs.csv -> (file under the results folder, its table, its value column);
-# mode-independent inputs first, then the per-mode ones ({mode} filled in)
+# selection-independent inputs first, then the per-selection ones ({selection} filled in)
 _SHARED_INPUTS = {
     "teacher_acc": ("acc/teacher.csv", ACC_BY_SETTING, "acc"),
     "nokd_acc": ("acc/nokd.csv", ACC_BY_SETTING, "acc"),
     "regular_kd_acc": ("acc/regular_kd.csv", ACC_BY_SETTING, "acc"),
 }
 _MODE_INPUTS = {
-    "mod_teacher_acc": ("acc/teacher_{mode}.csv", ACC_BY_SETTING, "acc"),
-    "mod_kd_acc": ("acc/kd_{mode}.csv", ACC_BY_SETTING, "acc"),
-    "precision_at_k": ("kept_{mode}.csv", KEPT, "precision_at_k"),
+    "mod_teacher_acc": ("acc/teacher_{selection}.csv", ACC_BY_SETTING, "acc"),
+    "mod_kd_acc": ("acc/kd_{selection}.csv", ACC_BY_SETTING, "acc"),
+    "precision_at_k": ("kept_{selection}.csv", KEPT, "precision_at_k"),
 }
 _MEANS = [
     "teacher_acc",
@@ -51,16 +51,16 @@ _MEANS = [
 ]
 
 
-def build_modify_runs(results_dir: str | os.PathLike, modes: Sequence[str]) -> pd.DataFrame:
-    """One row per setting x mode x run (table MODIFY_RUNS), sorted by setting, mode (in the
-    order of `modes`) and run.
+def build_modify_runs(results_dir: str | os.PathLike, selections: Sequence[str]) -> pd.DataFrame:
+    """One row per setting x selection x run (table MODIFY_RUNS), sorted by setting, selection (in the
+    order of `selections`) and run.
 
     The runs are every run named in any accuracy or kept file; each setting of settings.csv must
     have every run in every file, else DataError naming the file and the missing pairs.
     """
-    modes = list(modes)
-    if not modes or len(set(modes)) != len(modes):
-        raise ValueError(f"modes must be a non-empty list without repeats, got {modes}")
+    selections = list(selections)
+    if not selections or len(set(selections)) != len(selections):
+        raise ValueError(f"selections must be a non-empty list without repeats, got {selections}")
     root = Path(results_dir)
     settings_path = root / "settings.csv"
     settings = MODIFY_SETTINGS.read_frame(settings_path).sort_values("setting", ignore_index=True)
@@ -70,8 +70,8 @@ def build_modify_runs(results_dir: str | os.PathLike, modes: Sequence[str]) -> p
         for name, (pattern, table, column) in _SHARED_INPUTS.items()
     }
     inputs |= {
-        (name, mode): (root / pattern.format(mode=mode), table, column)
-        for mode in modes
+        (name, selection): (root / pattern.format(selection=selection), table, column)
+        for selection in selections
         for name, (pattern, table, column) in _MODE_INPUTS.items()
     }
     frames = {key: table.read_frame(path) for key, (path, table, _) in inputs.items()}
@@ -88,32 +88,36 @@ def build_modify_runs(results_dir: str | os.PathLike, modes: Sequence[str]) -> p
 
     shared = {name: on_the_grid(name) for name in _SHARED_INPUTS}
     blocks = []
-    for mode in modes:
-        block = grid.to_frame(index=False).assign(mode=mode, **shared)
+    for selection in selections:
+        block = grid.to_frame(index=False).assign(mode=selection, **shared)
         for name in _MODE_INPUTS:
-            block[name] = on_the_grid((name, mode))
+            block[name] = on_the_grid((name, selection))
         blocks.append(block)
     runs = pd.concat(blocks, ignore_index=True)
     runs["gain"] = runs["mod_kd_acc"] - runs["regular_kd_acc"]
     runs = runs.merge(
         settings[["setting", "xs1", "xs2", "gamma"]], on="setting", how="left", validate="m:1"
     )
-    runs["mode_rank"] = runs["mode"].map({mode: i for i, mode in enumerate(modes)})
-    runs = runs.sort_values(["setting", "mode_rank", "run"], kind="mergesort", ignore_index=True)
+    runs["selection_rank"] = runs["mode"].map(
+        {selection: i for i, selection in enumerate(selections)}
+    )
+    runs = runs.sort_values(
+        ["setting", "selection_rank", "run"], kind="mergesort", ignore_index=True
+    )
     return runs[MODIFY_RUNS.names]
 
 
 def summarise_modify(
-    runs: pd.DataFrame, modes: Sequence[str], confidence: float = 0.95
+    runs: pd.DataFrame, selections: Sequence[str], confidence: float = 0.95
 ) -> pd.DataFrame:
-    """One row per setting x mode (table MODIFY_SUMMARY), sorted by gamma then mode (in the
-    order of `modes`; setting breaks ties): means over runs, the sample sd (ddof=1) of the gain
+    """One row per setting x selection (table MODIFY_SUMMARY), sorted by gamma then selection (in the
+    order of `selections`; setting breaks ties): means over runs, the sample sd (ddof=1) of the gain
     and its Student-t interval at `confidence`. With a single run the sd and bounds are NaN.
     """
     runs = MODIFY_RUNS.check_frame(runs, "runs table")
-    unknown = sorted(set(runs["mode"]) - set(modes))
+    unknown = sorted(set(runs["mode"]) - set(selections))
     if unknown:
-        raise ValueError(f"runs table: mode(s) {unknown} not in {list(modes)}")
+        raise ValueError(f"runs table: selection(s) {unknown} not in {list(selections)}")
     grouped = runs.groupby(["setting", "mode"], sort=False)
     summary = grouped[["gamma", "xs1", "xs2"]].first()
     summary["n_runs"] = grouped.size()
@@ -124,24 +128,26 @@ def summarise_modify(
     half = t_halfwidth(summary["gain_std"], summary["n_runs"], confidence)
     summary["gain_ci_low"] = summary["gain_mean"] - half
     summary["gain_ci_high"] = summary["gain_mean"] + half
-    summary["mode_rank"] = summary["mode"].map({mode: i for i, mode in enumerate(modes)})
+    summary["selection_rank"] = summary["mode"].map(
+        {selection: i for i, selection in enumerate(selections)}
+    )
     summary = summary.sort_values(
-        ["gamma", "mode_rank", "setting"], kind="mergesort", ignore_index=True
+        ["gamma", "selection_rank", "setting"], kind="mergesort", ignore_index=True
     )
     return summary[MODIFY_SUMMARY.names]
 
 
 def collect_modify(
     results_dir: str | os.PathLike,
-    modes: Sequence[str],
+    selections: Sequence[str],
     runs_out: str | os.PathLike,
     summary_out: str | os.PathLike,
     confidence: float = 0.95,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read the study's inputs under `results_dir`, write the runs and summary tables
     (`mfh.table_io`: atomic, byte-deterministic), return both."""
-    runs = build_modify_runs(results_dir, modes)
-    summary = summarise_modify(runs, modes, confidence)
+    runs = build_modify_runs(results_dir, selections)
+    summary = summarise_modify(runs, selections, confidence)
     MODIFY_RUNS.write_frame(runs_out, runs)
     MODIFY_SUMMARY.write_frame(summary_out, summary)
     return runs, summary

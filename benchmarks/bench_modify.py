@@ -160,10 +160,10 @@ def ensemble_work(cfg, seed, data, d):
         s3 = clock()
         for selection in cfg["selections"]:
             modify.retrain_teachers(
-                *ss, selection, data, d / "sal.csv", tc, *p("m.pt", "m.csv", "kept")
+                *ss, data, selection, d / "sal.csv", tc, *p("kept", "m.pt", "m.csv")
             )
             modify.distill_modified(
-                *ss, selection, data, *p("m.pt", "kept"), sc, kc, *p("mk", "mk.csv")
+                *ss, data, selection, *p("m.pt", "kept"), sc, kc, *p("mk", "mk.csv")
             )
         s4 = clock()
     finally:

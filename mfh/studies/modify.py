@@ -135,7 +135,7 @@ def _read_salience(path, settings: int, runs: int, width: int) -> np.ndarray:
 
 
 def retrain_teachers(
-    study, seed, selection, data_path, salience_csv, teacher_cfg, out_ckpt, out_acc, out_kept
+    study, seed, data_path, selection, salience_csv, teacher_cfg, out_kept, out_ckpt, out_acc
 ) -> torch.Tensor:
     """Teachers restricted to the kept channels of x_a, trained on sample B."""
     data = ModifyData.load(data_path)
@@ -180,8 +180,8 @@ def read_kept(path, settings: int, runs: int, width: int) -> np.ndarray:
 def distill_modified(
     study,
     seed,
-    selection,
     data_path,
+    selection,
     teacher_ckpt,
     kept_csv,
     student_cfg,

@@ -114,17 +114,11 @@ def real_prepare(args: Namespace, params: Sections) -> None:
     `--raw-json` (none recorded: the packaged pins)."""
     from pathlib import Path
 
-    from mfh.data import avmnist, mfeat
+    from mfh.data.prepare import prepare
 
     manifests = json.loads(Path(args.raw_json).read_text(encoding="utf-8")).get("manifests_dir")
-    builder = {"avmnist": avmnist, "mfeat": mfeat}[args.study]
-    builder.prepare(
-        params["paths.raw"],
-        args.out_data,
-        params[f"{args.study}.data"],
-        params["seed"],
-        manifests=manifests,
-    )
+    study_data, raw_dir = params[f"{args.study}.data"], params["paths.raw"]
+    prepare(args.study, raw_dir, args.out_data, study_data, params["seed"], manifests=manifests)
 
 
 @options(DATA, Option("modality", "the modality to train on"), *MODEL_OUTPUTS, *TRAINING)

@@ -71,7 +71,7 @@ def distill(
     study: str,
     seed: int,
     on_b: EnsembleData,
-    teacher_logits: torch.Tensor,  # (M, C, N_train): each student's teacher on its training set
+    logits: torch.Tensor,  # (M, C, N_train): each student's teacher on its training inputs
     student_cfg: dict,
     kd_cfg: dict,
     out: Outputs,
@@ -80,12 +80,13 @@ def distill(
     role: str = "kd",
     **record,
 ) -> torch.Tensor:
-    """KD linear students on `on_b` with the `distill` params `kd_cfg` (`mfh.kd.KDConfig`); `name`
-    labels the log. The checkpoint (`role`) records the params, then `record` (what else sets
-    these students apart, e.g. their teacher); returns test accuracy (M,)."""
+    """KD linear students on `on_b`, distilled from their teachers' `logits` with the `distill`
+    params `kd_cfg` (`mfh.kd.KDConfig`); `name` labels the log. The checkpoint (`role`) records
+    the params, then `record` (what else sets these students apart, e.g. their teacher); returns
+    test accuracy (M,)."""
     student = init_students(study, seed, on_b)
     config = {"student": student_cfg, "distill": kd_cfg, "seed": seed, **record}
-    kd = {"teacher_logits": teacher_logits, "kd": KDConfig(**kd_cfg)}
+    kd = {"teacher_logits": logits, "kd": KDConfig(**kd_cfg)}
     return train_and_save(
         student, on_b, student_cfg, out, role=role, config=config, name=name, **kd
     )

@@ -69,9 +69,9 @@ def salience(
     data = StudyData.load(data_path)
     S, width = len(data.grid), data.xa_train.shape[-1]
     x_a, x_b = as_features(data.xa_train), as_features(data.xb_train, S)
+    y = as_labels(data.y_train, S)
     roles = [a_channel_roles(generator, int(v), width) for v in data.grid]
     truth = np.stack([r[0] for r in roles]), np.stack([r[1] for r in roles])  # (S, width) each
-    y = as_labels(data.y_train, S)
     return ensemble_steps.salience(study, seed, x_a, x_b, y, salience_cfg, truth, out_csv)
 
 

@@ -46,9 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import job_row  # noqa: E402
 from plain_loop import train_linear  # noqa: E402
 
-import mfh.algorithm1.inputs as alg1  # noqa: E402
 from mfh.kd import KDConfig  # noqa: E402
-from mfh.studies import modify  # noqa: E402
+from mfh.studies import ensemble_steps, modify  # noqa: E402
 from mfh.studies.modify_prepare import prepare  # noqa: E402
 
 REPO, STUDY, REFERENCE_S = Path(__file__).resolve().parents[1], "gauss_modify", 300.0
@@ -138,7 +137,8 @@ def loop_work(a, grid, models, runs, epochs, repeats, cfg):
 
 def ensemble_work(cfg, seed, data, d):
     """All steps of the study through mfh.studies.modify, outputs into d: {phase: s}."""
-    joint, inner, clock, ss = [], alg1.train_joint_ensemble, time.perf_counter, (STUDY, seed)
+    joint, inner, ss = [], ensemble_steps.train_joint_ensemble, (STUDY, seed)
+    clock = time.perf_counter
     tc, sc, kc, p = cfg["teacher"], cfg["student"], cfg["distill"], lambda *f: [d / x for x in f]
 
     def timed_joint(*args, **kw):  # splits `modify.salience` into joint training and the rest
@@ -148,7 +148,7 @@ def ensemble_work(cfg, seed, data, d):
         finally:
             joint.append(clock() - start)
 
-    alg1.train_joint_ensemble = timed_joint
+    ensemble_steps.train_joint_ensemble = timed_joint
     try:
         s0 = clock()
         modify.train_teachers(*ss, data, tc, *p("t.pt", "t.csv"))
@@ -160,14 +160,14 @@ def ensemble_work(cfg, seed, data, d):
         s3 = clock()
         for selection in cfg["selections"]:
             modify.retrain_teachers(
-                *ss, selection, data, d / "sal.csv", tc, *p("m.pt", "m.csv", "kept")
+                *ss, data, selection, d / "sal.csv", tc, *p("kept", "m.pt", "m.csv")
             )
             modify.distill_modified(
-                *ss, selection, data, *p("m.pt", "kept"), sc, kc, *p("mk", "mk.csv")
+                *ss, data, selection, *p("m.pt", "kept"), sc, kc, *p("mk", "mk.csv")
             )
         s4 = clock()
     finally:
-        alg1.train_joint_ensemble = inner
+        ensemble_steps.train_joint_ensemble = inner
     return dict(zip(PHASES, (s1 - s0, joint[0], s2 - s1 - joint[0], s3 - s2, s4 - s3)))
 
 

@@ -1,4 +1,4 @@
-"""Time AV-MNIST preparation (`mfh.data.avmnist.prepare`) and its stages.
+"""Time AV-MNIST preparation (`mfh.data.prepare.prepare`) and its stages.
 
 Sizes: the small default (n_train 2000, n_val 500, n_test 1000) or, with --paper, paper scale
 (55000 / 5000 / 10000). Raw data: --raw (default ../shared/data beside the repository). Stages
@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from mfh.data import avmnist, raw
+from mfh.data.prepare import prepare
 from mfh.data.real import save_prepared
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +66,7 @@ def main() -> None:
         size_mb = out.stat().st_size / 2**20
         totals = []
         for _ in range(args.repeat):
-            _, seconds = timed(avmnist.prepare, args.raw, out, cfg, 0)
+            _, seconds = timed(prepare, "avmnist", args.raw, out, cfg, 0)
             totals.append(seconds)
 
     total = statistics.median(totals)

@@ -18,6 +18,7 @@ import torch
 
 from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA, npz_arrays
 from mfh.data import avmnist, raw
+from mfh.data.prepare import prepare
 from mfh.data.real import IndexedTensor, load_prepared
 from mfh.data.spectrogram import STFT, fit_length, log_spectrogram
 from mfh.data.wav import read_wav
@@ -31,7 +32,7 @@ N = {"train": 120, "val": 40, "test": 60}
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("avmnist") / "avmnist.npz"
-    avmnist.prepare(FIXTURE_RAW, out, SMALL, seed=0, manifests=FIXTURE_MANIFESTS)
+    prepare("avmnist", FIXTURE_RAW, out, SMALL, seed=0, manifests=FIXTURE_MANIFESTS)
     return out
 
 
@@ -133,7 +134,7 @@ def test_prepared_arrays_have_the_documented_layout(prepared):
 @pytest.mark.shared_data
 def test_full_copies_prepare_with_the_packaged_pins(tmp_path):
     out = tmp_path / "avmnist.npz"
-    avmnist.prepare(SHARED_DATA, out, {"n_train": 300, "n_val": 60, "n_test": 120}, seed=0)
+    prepare("avmnist", SHARED_DATA, out, {"n_train": 300, "n_val": 60, "n_test": 120}, seed=0)
     check_layout(out, {"train": 300, "val": 60, "test": 120}, None)
     mnist = raw.read_mnist(SHARED_DATA / raw.MNIST_FILE)
     assert mnist["x_train"].shape == (60000, 28, 28) and mnist["x_test"].shape == (10000, 28, 28)
@@ -157,7 +158,7 @@ def test_pairs_keep_the_digit_and_the_official_fsdd_split(prepared, mnist):
 
 def test_same_seed_same_bytes_other_seed_other_draw(prepared, tmp_path):
     again = tmp_path / "again.npz"
-    avmnist.prepare(FIXTURE_RAW, again, SMALL, seed=0, manifests=FIXTURE_MANIFESTS)
+    prepare("avmnist", FIXTURE_RAW, again, SMALL, seed=0, manifests=FIXTURE_MANIFESTS)
     assert again.read_bytes() == prepared.read_bytes()
     mnist = raw.read_mnist(FIXTURE_RAW / raw.MNIST_FILE, FIXTURE_MANIFESTS)
     recordings = two_per_digit()
@@ -227,14 +228,13 @@ def test_failed_preparation_leaves_no_output(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez", crash)
+    tiny = {"n_train": 20, "n_val": 0, "n_test": 10}
     with pytest.raises(OSError, match="disk full"):
-        avmnist.prepare(
-            FIXTURE_RAW, out, {"n_train": 20, "n_val": 0, "n_test": 10}, 0, FIXTURE_MANIFESTS
-        )
+        prepare("avmnist", FIXTURE_RAW, out, tiny, 0, FIXTURE_MANIFESTS)
     assert os.listdir(out.parent) == []
 
     with pytest.raises(DataError, match="raw data for avmnist: .*mnist.npz is missing"):
-        avmnist.prepare(tmp_path / "empty", out, SMALL, 0, FIXTURE_MANIFESTS)
+        prepare("avmnist", tmp_path / "empty", out, SMALL, 0, FIXTURE_MANIFESTS)
     assert os.listdir(out.parent) == []
 
 

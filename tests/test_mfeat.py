@@ -16,6 +16,7 @@ import pytest
 
 from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA, npz_arrays
 from mfh.data import mfeat
+from mfh.data.prepare import prepare
 from mfh.data.real import load_prepared
 from mfh.errors import DataError
 
@@ -27,7 +28,7 @@ CFG = {"n_train": 60, "n_val": 20, "n_test": 20}
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("mfeat") / "mfeat.npz"
-    mfeat.prepare(FIXTURE_RAW, out, CFG, seed=0, manifests=FIXTURE_MANIFESTS)
+    prepare("mfeat", FIXTURE_RAW, out, CFG, seed=0, manifests=FIXTURE_MANIFESTS)
     return out
 
 
@@ -59,7 +60,7 @@ def test_prepared_views_are_standardised_with_train_statistics(prepared):
 @pytest.mark.shared_data
 def test_full_copies_prepare_with_the_default_sizes_and_packaged_pins(tmp_path):
     out = tmp_path / "mfeat.npz"
-    mfeat.prepare(SHARED_DATA, out, {}, seed=0)
+    prepare("mfeat", SHARED_DATA, out, {}, seed=0)
     check_standardised(out, (1200, 300, 500))
     _, labels = mfeat.read_views(SHARED_DATA)
     assert len(labels) == mfeat.ROWS
@@ -96,7 +97,7 @@ def test_uneven_sizes_stay_within_a_row_or_two_of_proportional():
 
 def test_same_seed_same_bytes_other_seed_other_split(prepared, tmp_path):
     again = tmp_path / "again.npz"
-    mfeat.prepare(FIXTURE_RAW, again, CFG, seed=0, manifests=FIXTURE_MANIFESTS)
+    prepare("mfeat", FIXTURE_RAW, again, CFG, seed=0, manifests=FIXTURE_MANIFESTS)
     assert again.read_bytes() == prepared.read_bytes()
     _, labels = mfeat.read_views(FIXTURE_RAW)
     zero = mfeat.stratified_split(labels, CFG, seed=0)
@@ -140,15 +141,15 @@ def test_malformed_csvs_are_data_errors(raw_copy):
 def test_bad_requests_and_bad_files_write_nothing(raw_copy, tmp_path):
     out = tmp_path / "out" / "mfeat.npz"
     with pytest.raises(DataError, match="asks for 101 rows in all; it holds 100"):
-        mfeat.prepare(FIXTURE_RAW, out, {**CFG, "n_train": 61}, 0, FIXTURE_MANIFESTS)
+        prepare("mfeat", FIXTURE_RAW, out, {**CFG, "n_train": 61}, 0, FIXTURE_MANIFESTS)
     with pytest.raises(DataError, match="asks for 2000 rows in all; it holds 100"):
-        mfeat.prepare(FIXTURE_RAW, out, {}, 0, FIXTURE_MANIFESTS)  # the full data's defaults
+        prepare("mfeat", FIXTURE_RAW, out, {}, 0, FIXTURE_MANIFESTS)  # the full data's defaults
     with pytest.raises(ValueError, match="unknown mfeat settings"):
-        mfeat.prepare(FIXTURE_RAW, out, {"train_fraction": 0.6}, 0, FIXTURE_MANIFESTS)
+        prepare("mfeat", FIXTURE_RAW, out, {"train_fraction": 0.6}, 0, FIXTURE_MANIFESTS)
     path = raw_copy / "mfeat/mfeat-fac.csv"
     path.write_text(path.read_text().replace("0", "1", 1))
     with pytest.raises(DataError, match="mfeat-fac.csv has sha256"):
-        mfeat.prepare(raw_copy, out, CFG, 0, FIXTURE_MANIFESTS)
+        prepare("mfeat", raw_copy, out, CFG, 0, FIXTURE_MANIFESTS)
     assert not out.parent.exists() or os.listdir(out.parent) == []
 
 

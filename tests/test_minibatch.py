@@ -40,12 +40,16 @@ def split(n: int, seed: int) -> Split:
     return Split((x,), y)
 
 
-def train(model, **kw):
+def train(model, data: tuple[Split, Split] | None = None, **kw):
+    """`train_minibatch` with the tests' settings (3 epochs, batches of 16, lr 0.02, momentum 0.9,
+    shuffle seed 0) on `data`, (train, val), by default the blobs split(100, 1) and split(60, 2),
+    and tested on split(60, 3); `kw` overrides any of them."""
     args = dict(epochs=3, batch_size=16, lr=0.02, momentum=0.9, progress=False)
     args.update(kw)
     args.setdefault("seed_generator", torch.Generator().manual_seed(0))
     args.setdefault("test", split(60, 3))
-    return train_minibatch(model, split(100, 1), split(60, 2), **args)
+    train_split, val_split = data or (split(100, 1), split(60, 2))
+    return train_minibatch(model, train_split, val_split, **args)
 
 
 def test_same_seeds_same_weights():
@@ -97,18 +101,8 @@ def test_kd_uses_teacher_logits_not_labels():
     models, results = [], []
     for labels in (y, torch.zeros_like(y)):
         model = build_model("mlp", (D,), C, hidden=H, seed=3)
-        res = train_minibatch(
-            model,
-            Split((x,), labels),
-            split(60, 2),
-            epochs=5,
-            batch_size=16,
-            lr=0.02,
-            seed_generator=torch.Generator().manual_seed(0),
-            teacher_logits=teacher_logits,
-            kd=kd,
-            progress=False,
-        )
+        data = Split((x,), labels), split(60, 2)
+        res = train(model, data, epochs=5, test=None, teacher_logits=teacher_logits, kd=kd)
         models.append(model)
         results.append(res)
     for p, q in zip(models[0].parameters(), models[1].parameters()):
@@ -144,18 +138,7 @@ def test_indexable_inputs_match_tensors():
     train(a)
     tr, va = split(100, 1), split(60, 2)
     wrap = lambda s: Split((Indexable(s.inputs[0]),), s.y)  # noqa: E731
-    train_minibatch(
-        b,
-        wrap(tr),
-        wrap(va),
-        wrap(split(60, 3)),
-        epochs=3,
-        batch_size=16,
-        lr=0.02,
-        momentum=0.9,
-        seed_generator=torch.Generator().manual_seed(0),
-        progress=False,
-    )
+    train(b, (wrap(tr), wrap(va)), test=wrap(split(60, 3)))
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
 
@@ -166,16 +149,7 @@ def test_fusion_net_trains_on_two_inputs():
         return Split((x[:, :3], x[:, 3:]), y)
 
     model = build_fusion("mlp", (3,), "mlp", (2,), C, hidden=H, seed=0)
-    res = train_minibatch(
-        model,
-        two(100, 1),
-        two(60, 2),
-        epochs=5,
-        batch_size=16,
-        lr=0.02,
-        seed_generator=torch.Generator().manual_seed(0),
-        progress=False,
-    )
+    res = train(model, (two(100, 1), two(60, 2)), epochs=5, test=None)
     assert res.val_acc > 80 and res.test_acc is None
 
 

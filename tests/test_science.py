@@ -93,19 +93,19 @@ def test_gauss_modify_modality_general_teacher_teaches_better(tmp_path):
         modify.retrain_teachers(
             study,
             seed,
-            selection,
             data,
+            selection,
             out / "salience.csv",
             cfg["teacher"],
+            out / f"kept_{selection}.csv",
             out / f"t_{selection}.pt",
             out / f"acc/teacher_{selection}.csv",
-            out / f"kept_{selection}.csv",
         )
         modify.distill_modified(
             study,
             seed,
-            selection,
             data,
+            selection,
             out / f"t_{selection}.pt",
             out / f"kept_{selection}.csv",
             cfg["student"],

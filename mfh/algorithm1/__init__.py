@@ -17,7 +17,7 @@ representation of modality `a` carries (PROTOCOL §4). Every study runs it throu
 Steps 1 and 2 have one front-end per representation (and tensor layout), which holds the
 training loop and the salience kernel of that layout:
 - `mfh.algorithm1.inputs`: the input channels of an ensemble of models, x (M, d, N), full batch
-  (the synthetic studies; `algorithm1_on_inputs` runs all three steps);
+  (the synthetic studies; `mfh.studies.ensemble_steps.salience` runs all three steps);
 - `mfh.algorithm1.penultimate`: the penultimate channels (B, H) of a batch-first net with
   `forward_from_penultimate`, minibatches (the real-data studies).
 """

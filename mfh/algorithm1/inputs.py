@@ -5,8 +5,8 @@ Layout (the ensemble convention of `mfh.models`): M independent models in one mo
 last. The salience is (M, d). Everything is full batch: the joint training takes `epochs` steps
 on all N samples, and the salience treats the N samples as one batch.
 
-`algorithm1_on_inputs` runs the three steps with a study's `salience` params (epochs, lr,
-momentum, repeats): `train_joint_ensemble`, `input_salience`, min-max normalisation.
+Step 1 is `train_joint_ensemble`, step 2 `input_salience`; `mfh.studies.ensemble_steps.salience`
+runs them, and the min-max normalisation, with a study's `salience` params.
 
 The salience kernel runs the R repeats of one channel in a single forward pass: the samples are
 tiled R times along the last axis, (M, d, R*n), and block r (columns r*n ... r*n+n-1) holds
@@ -26,30 +26,10 @@ from torch import nn
 
 from mfh.algorithm1.joint import joint_loss, joint_optimizer
 from mfh.algorithm1.permutation import salience_over_batches
-from mfh.algorithm1.selection import minmax
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 200 * 2**20  # memory budget for one chunk of tiled repeats
-
-
-def algorithm1_on_inputs(
-    f_a: nn.Module,
-    f_b: nn.Module,
-    x_a: torch.Tensor,  # (M, d_a, N)
-    x_b: torch.Tensor,  # (M, d_b, N)
-    y: torch.Tensor,  # (M, N) int64
-    cfg: dict,
-    generator: torch.Generator,
-    name: str = "joint",
-    log_every: int = 0,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Joint training of f_a and f_b in place, then the salience of x_a's channels with params
-    `cfg` (epochs, lr, momentum, repeats). Returns (raw, min-max normalised), each (M, d_a)."""
-    joint = {key: cfg[key] for key in ("epochs", "lr", "momentum")}
-    train_joint_ensemble(f_a, f_b, x_a, x_b, y, **joint, name=name, log_every=log_every)
-    raw = input_salience(f_a, f_b, x_a, x_b, repeats=cfg["repeats"], generator=generator)
-    return raw, minmax(raw)
 
 
 def train_joint_ensemble(

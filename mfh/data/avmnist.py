@@ -32,7 +32,6 @@ Output keys (mfh.data.real): image_{split} float32 (N, 1, 28, 28), audio_bank fl
 from __future__ import annotations
 
 import logging
-import os
 import re
 import zlib
 from dataclasses import asdict, dataclass
@@ -41,7 +40,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from mfh.data import raw
-from mfh.data.real import SPLITS, prepared_meta, save_prepared
+from mfh.data.real import SPLITS, prepared_meta
 from mfh.data.spectrogram import STFT, fit_length, log_spectrogram, to_float
 from mfh.data.wav import read_wav
 from mfh.errors import DataError
@@ -228,22 +227,11 @@ def build(
     return arrays, meta
 
 
-def prepare(
-    raw_dir: str | os.PathLike,
-    out_path: str | os.PathLike,
-    cfg: dict,
-    seed: int,
-    manifests: str | os.PathLike | None = None,
-) -> None:
-    """Verify the raw MNIST and FSDD files against the manifests folder `manifests` (None: the
-    packaged pins), build AV-MNIST from the pinned files and write it to `out_path` atomically."""
-    raw_dir = Path(raw_dir)
-    log.info("avmnist: verifying raw files under %s", raw_dir)
-    raw.verify(raw_dir, STUDY, manifests)
+def from_raw(raw_dir: Path, cfg: dict, seed: int, manifests) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and meta of AV-MNIST from the (verified) raw MNIST and FSDD files under
+    `raw_dir`: the recordings are those the manifests folder `manifests` pins (None: the packaged
+    pins). `mfh.data.prepare` verifies, builds and writes."""
     mnist = raw.read_mnist(raw_dir / raw.MNIST_FILE, manifests)
     pinned = raw.file_pins("fsdd", manifests)
     recordings = sort_recordings(PurePosixPath(rel).name for rel in pinned)
-    arrays, meta = build(mnist, recordings, raw_dir / RECORDINGS_DIR, cfg, seed)
-    meta["inputs"] = raw.manifest_digests(STUDY, manifests)
-    save_prepared(out_path, arrays, meta)
-    log.info("avmnist: wrote %s", out_path)
+    return build(mnist, recordings, raw_dir / RECORDINGS_DIR, cfg, seed)

@@ -21,18 +21,13 @@ meta.
 
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 
 import numpy as np
 
-from mfh.data import raw
-from mfh.data.real import SPLITS, prepared_meta, save_prepared
+from mfh.data.real import SPLITS, prepared_meta
 from mfh.errors import DataError
 from mfh.seeding import numpy_rng
-
-log = logging.getLogger(__name__)
 
 STUDY = "mfeat"
 VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}  # view -> features
@@ -121,18 +116,8 @@ def build(
     return arrays, prepared_meta(STUDY, list(VIEWS), 10, seed, settings)
 
 
-def prepare(
-    raw_dir: str | os.PathLike,
-    out_path: str | os.PathLike,
-    cfg: dict,
-    seed: int,
-    manifests: str | os.PathLike | None = None,
-) -> None:
-    """Verify the raw mfeat CSVs against the manifests folder `manifests` (None: the packaged
-    pins), split and standardise them, write `out_path` atomically."""
-    raw.verify(raw_dir, STUDY, manifests)
-    views, labels = read_views(Path(raw_dir))
-    arrays, meta = build(views, labels, cfg, seed)
-    meta["inputs"] = raw.manifest_digests(STUDY, manifests)
-    save_prepared(out_path, arrays, meta)
-    log.info("mfeat: wrote %s", out_path)
+def from_raw(raw_dir: Path, cfg: dict, seed: int) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and meta of mfeat from the (verified) raw CSVs under `raw_dir`, split and
+    standardised. `mfh.data.prepare` verifies, builds and writes."""
+    views, labels = read_views(raw_dir)
+    return build(views, labels, cfg, seed)

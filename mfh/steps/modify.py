@@ -37,7 +37,7 @@ def modify_teachers(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import modify
 
-    train_ensemble(modify.train_teachers, args, params, "teacher")
+    train_ensemble(modify.train_teachers, args, params, params[f"{args.study}.teacher"])
 
 
 @options(DATA, Option("out-csv", "output salience.csv"), *TRAINING)
@@ -56,7 +56,7 @@ def modify_baselines(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import modify
 
-    train_ensemble(modify.train_baselines, args, params, "student")
+    train_ensemble(modify.train_baselines, args, params, params[f"{args.study}.student"])
 
 
 @options(DATA, TEACHER, *MODEL_OUTPUTS, *TRAINING)
@@ -65,17 +65,9 @@ def modify_distill_regular(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import modify
 
-    modify.distill_regular(
-        args.study,
-        params["seed"],
-        args.data,
-        args.teacher,
-        params[f"{args.study}.student"],
-        params[f"{args.study}.distill"],
-        params[f"{args.study}.legacy_swap_bug"],
-        args.out_ckpt,
-        args.out_acc,
-    )
+    student, kd = params[f"{args.study}.student"], params[f"{args.study}.distill"]
+    legacy_swap_bug = params[f"{args.study}.legacy_swap_bug"]
+    train_ensemble(modify.distill_regular, args, params, args.teacher, student, kd, legacy_swap_bug)
 
 
 @options(
@@ -91,16 +83,9 @@ def modify_retrain(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import modify
 
-    modify.retrain_teachers(
-        args.study,
-        params["seed"],
-        args.selection,
-        args.data,
-        args.salience,
-        params[f"{args.study}.teacher"],
-        args.out_ckpt,
-        args.out_acc,
-        args.out_kept,
+    teacher = params[f"{args.study}.teacher"]
+    train_ensemble(
+        modify.retrain_teachers, args, params, args.selection, args.salience, teacher, args.out_kept
     )
 
 
@@ -117,17 +102,9 @@ def modify_distill(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import modify
 
-    modify.distill_modified(
-        args.study,
-        params["seed"],
-        args.selection,
-        args.data,
-        args.teacher,
-        args.kept,
-        params[f"{args.study}.student"],
-        params[f"{args.study}.distill"],
-        args.out_ckpt,
-        args.out_acc,
+    student, kd = params[f"{args.study}.student"], params[f"{args.study}.distill"]
+    train_ensemble(
+        modify.distill_modified, args, params, args.selection, args.teacher, args.kept, student, kd
     )
 
 

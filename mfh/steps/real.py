@@ -1,7 +1,8 @@
 """The steps of the real-data studies (the `real_studies` of params.yaml: avmnist, mfeat), one
 function per Snakemake rule and named as the rule (`rule real_modes` runs `python -m mfh
 real_modes`). The dataset is `--study`; a pair (`--pair`) is a name under `<dataset>.pairs`.
-`args` and `params` as in `mfh.steps.synthetic`; the science is in `mfh.studies.real`.
+`args` and `params` as in `mfh.steps.synthetic`; the science is in `mfh.studies.real` (and
+`mfh.studies.real_modes`), which the computing steps call through `on_dataset`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def study_config(params: Sections, dataset: str) -> dict:
             )
         config[name], key_of[name] = value, key
     return config
+
+
+def on_dataset(step, args: Namespace, params: Sections, *inputs) -> None:
+    """Run a step of the real-data studies, `step(dataset, seed, config, data, *inputs)`, on this
+    step's --study, params `seed`, their `study_config` and --data; `inputs` are the step's own
+    (e.g. the modality and the outputs of `mfh.studies.real.train_unimodal`)."""
+    step(args.study, params["seed"], study_config(params, args.study), args.data, *inputs)
 
 
 def _pair(args: Namespace, params: Sections) -> tuple[str, str]:
@@ -106,17 +114,11 @@ def real_prepare(args: Namespace, params: Sections) -> None:
     `--raw-json` (none recorded: the packaged pins)."""
     from pathlib import Path
 
-    from mfh.data import avmnist, mfeat
+    from mfh.data.prepare import prepare
 
     manifests = json.loads(Path(args.raw_json).read_text(encoding="utf-8")).get("manifests_dir")
-    builder = {"avmnist": avmnist, "mfeat": mfeat}[args.study]
-    builder.prepare(
-        params["paths.raw"],
-        args.out_data,
-        params[f"{args.study}.data"],
-        params["seed"],
-        manifests=manifests,
-    )
+    study_data, raw_dir = params[f"{args.study}.data"], params["paths.raw"]
+    prepare(args.study, raw_dir, args.out_data, study_data, params["seed"], manifests=manifests)
 
 
 @options(DATA, Option("modality", "the modality to train on"), *MODEL_OUTPUTS, *TRAINING)
@@ -125,15 +127,7 @@ def real_unimodal(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import real
 
-    real.train_unimodal(
-        args.study,
-        params["seed"],
-        study_config(params, args.study),
-        args.data,
-        args.modality,
-        args.out_ckpt,
-        args.out_acc,
-    )
+    on_dataset(real.train_unimodal, args, params, args.modality, args.out_ckpt, args.out_acc)
 
 
 @options(DATA, PAIR, *MODEL_OUTPUTS, *TRAINING)
@@ -142,15 +136,7 @@ def real_fusion(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import real
 
-    real.train_fusion(
-        args.study,
-        params["seed"],
-        study_config(params, args.study),
-        args.data,
-        _pair(args, params),
-        args.out_ckpt,
-        args.out_acc,
-    )
+    on_dataset(real.train_fusion, args, params, _pair(args, params), args.out_ckpt, args.out_acc)
 
 
 @options(
@@ -168,11 +154,10 @@ def real_distill(args: Namespace, params: Sections) -> None:
 
     teacher_modality, student_modality = _pair(args, params)
     multimodal = args.teacher_kind == "multimodal"
-    real.distill(
-        args.study,
-        params["seed"],
-        study_config(params, args.study),
-        args.data,
+    on_dataset(
+        real.distill,
+        args,
+        params,
         args.teacher,
         "fusion" if multimodal else "unimodal",  # the teacher checkpoint's role
         [teacher_modality, student_modality] if multimodal else [teacher_modality],
@@ -189,15 +174,8 @@ def real_salience(args: Namespace, params: Sections) -> None:
     from mfh.studies import real
 
     teacher_modality, student_modality = _pair(args, params)
-    real.salience(
-        args.study,
-        params["seed"],
-        study_config(params, args.study),
-        args.data,
-        args.teacher,
-        teacher_modality,
-        student_modality,
-        args.out_csv,
+    on_dataset(
+        real.salience, args, params, args.teacher, teacher_modality, student_modality, args.out_csv
     )
 
 
@@ -216,11 +194,10 @@ def real_modes(args: Namespace, params: Sections) -> None:
     from mfh.studies import real_modes
 
     teacher_modality, student_modality = _pair(args, params)
-    real_modes.distill_modes(
-        args.study,
-        params["seed"],
-        study_config(params, args.study),
-        args.data,
+    on_dataset(
+        real_modes.distill_modes,
+        args,
+        params,
         args.teacher,
         args.salience,
         teacher_modality,

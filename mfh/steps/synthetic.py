@@ -4,8 +4,9 @@ gauss_alpha), one function per Snakemake rule and named as the rule: `rule disti
 
 `args` is the parsed command line (--study and the options declared above the step); `params`
 holds the params sections the rule passes, by full dotted key (`params[f"{args.study}.teacher"]`
-is the `teacher` section of the study). The science is in `mfh.studies.gauss`; each step imports
-what it needs inside, so that `--help` and the light steps start fast.
+is the `teacher` section of the study). The science is in `mfh.studies.gauss`, which the training
+steps call through `train_ensemble`; each step imports what it needs inside, so that `--help` and
+the light steps start fast.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ MODEL_OUTPUTS = (  # of a step that trains an ensemble
 SWEPT_QUANTITY = {"vary_gamma": "gamma", "vary_alpha": "alpha"}  # by params `data.generator`
 
 
-def train_ensemble(train, args: Namespace, params: Sections, section: str) -> None:
-    """Run a study's `train(study, seed, data, params of <study>.<section>, out_ckpt, out_acc)`,
-    e.g. `gauss.train_teachers` with section "teacher"."""
-    study_section = params[f"{args.study}.{section}"]
-    train(args.study, params["seed"], args.data, study_section, args.out_ckpt, args.out_acc)
+def train_ensemble(train, args: Namespace, params: Sections, *inputs) -> None:
+    """Run a study's training function `train(study, seed, data, *inputs, out_ckpt, out_acc)`
+    on this step's --study, params `seed`, --data, --out-ckpt and --out-acc; `inputs` are the
+    step's own (e.g. the teacher checkpoint and params sections of `gauss.distill`)."""
+    train(args.study, params["seed"], args.data, *inputs, args.out_ckpt, args.out_acc)
 
 
 @options(
@@ -52,7 +53,7 @@ def train_teachers(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import gauss
 
-    train_ensemble(gauss.train_teachers, args, params, "teacher")
+    train_ensemble(gauss.train_teachers, args, params, params[f"{args.study}.teacher"])
 
 
 @options(DATA, *MODEL_OUTPUTS, *TRAINING)
@@ -61,7 +62,7 @@ def train_baselines(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import gauss
 
-    train_ensemble(gauss.train_baselines, args, params, "student")
+    train_ensemble(gauss.train_baselines, args, params, params[f"{args.study}.student"])
 
 
 @options(DATA, TEACHER, *MODEL_OUTPUTS, *TRAINING)
@@ -70,16 +71,8 @@ def distill(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import gauss
 
-    gauss.distill(
-        args.study,
-        params["seed"],
-        args.data,
-        args.teacher,
-        params[f"{args.study}.student"],
-        params[f"{args.study}.distill"],
-        args.out_ckpt,
-        args.out_acc,
-    )
+    student, kd = params[f"{args.study}.student"], params[f"{args.study}.distill"]
+    train_ensemble(gauss.distill, args, params, args.teacher, student, kd)
 
 
 @options(DATA, Option("out-csv", "output salience.csv"), *TRAINING)
@@ -88,14 +81,8 @@ def salience(args: Namespace, params: Sections) -> None:
     compute_on(params["device"], args.threads)
     from mfh.studies import gauss
 
-    gauss.salience(
-        args.study,
-        params["seed"],
-        params[f"{args.study}.data.generator"],
-        args.data,
-        params[f"{args.study}.salience"],
-        args.out_csv,
-    )
+    generator, salience = params[f"{args.study}.data.generator"], params[f"{args.study}.salience"]
+    gauss.salience(args.study, params["seed"], generator, args.data, salience, args.out_csv)
 
 
 @options(

@@ -1,7 +1,7 @@
-"""What the synthetic study steps (`mfh.studies.gauss`, `mfh.studies.modify`) share: the ensemble
-layout of stored arrays, seeded ensembles, ensemble checkpoints, their accuracy and salience
-tables, and `train_and_save`, the one skeleton of every ensemble training step
-(train -> evaluate -> checkpoint -> accuracy table).
+"""The ensembles of the synthetic studies (`mfh.studies.gauss`, `mfh.studies.modify`): the
+ensemble layout of stored arrays (`as_features`, `as_labels`, and `EnsembleData`, what one step
+trains and tests on), seeded ensembles, ensemble checkpoints, their accuracy and salience tables.
+The steps that train them are in `mfh.studies.ensemble_steps`.
 
 Tensors and models are made here, on the device that `mfh.device.configure` selected for the
 step (cpu unless params.yaml says otherwise); what is written to disk comes back to the CPU.
@@ -9,7 +9,7 @@ step (cpu unless params.yaml says otherwise); what is written to disk comes back
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -21,46 +21,8 @@ from mfh.device import current as current_device
 from mfh.models.linear import LinearEnsemble
 from mfh.seeding import torch_seed
 from mfh.tables import ACC_BY_RUN, ACC_BY_SETTING, SALIENCE
-from mfh.train.fullbatch import accuracy, train_full_batch
-
-log = logging.getLogger(__name__)
 
 N_CLASSES = 2
-LOG_EVERY_FRACTION = 10  # log the loss ten times per training
-
-
-def train_and_save(
-    model: LinearEnsemble,
-    train: tuple[torch.Tensor, torch.Tensor],  # x (M, d, N_train), y (M, N_train)
-    test: tuple[torch.Tensor, torch.Tensor],  # x (M, d, N_test), y (M, N_test)
-    cfg: dict,
-    *,
-    name: str,
-    role: str,
-    settings: int | None,
-    config: dict,
-    out_ckpt,
-    out_acc,
-    **kd,
-) -> torch.Tensor:
-    """Train `model` (M = S * R models) full batch with `cfg` (epochs, lr), evaluate it on `test`,
-    save its checkpoint (`role`, `config`) and its accuracy table; return test accuracy (M,).
-
-    `settings`: S, or None for an ensemble of one model per run shared by every setting (the
-    no-KD students: checkpoint layout 1 x R, accuracy table by run). `kd`: `teacher_logits` and
-    `kd` of `mfh.train.fullbatch.train_full_batch`, for a KD student. `name` labels the log.
-    """
-    epochs = cfg["epochs"]
-    x, y = train
-    train_full_batch(
-        model, x, y, epochs=epochs, lr=cfg["lr"], name=name, log_every=log_every(epochs), **kd
-    )
-    acc = accuracy(model, *test)
-    layout = settings or 1
-    save_ensemble(out_ckpt, role, model, layout, model.n_models // layout, config, acc)
-    write_acc(out_acc, acc, settings)
-    log.info("%s: mean test accuracy %.2f%%", name, acc.mean().item())
-    return acc
 
 
 def write_acc(path, acc: torch.Tensor, settings: int | None) -> None:
@@ -72,10 +34,6 @@ def write_acc(path, acc: torch.Tensor, settings: int | None) -> None:
     else:
         runs = len(values) // settings
         ACC_BY_SETTING.write(path, [(*divmod(i, runs), a) for i, a in enumerate(values)])
-
-
-def log_every(epochs: int) -> int:
-    return max(1, epochs // LOG_EVERY_FRACTION)
 
 
 def as_features(x: np.ndarray, settings: int = 1) -> torch.Tensor:
@@ -96,6 +54,39 @@ def as_labels(y: np.ndarray, settings: int = 1) -> torch.Tensor:
     else:
         y = np.broadcast_to(y, (settings, *y.shape)).reshape(-1, y.shape[-1])
     return torch.from_numpy(np.ascontiguousarray(y)).to(current_device())
+
+
+@dataclass(frozen=True)
+class EnsembleData:
+    """What one training step of an ensemble trains and tests on, in the ensemble layout: M = S * R
+    models for `settings` S, or M = R models for settings None (one model per run, shared by
+    every setting)."""
+
+    settings: int | None
+    train: tuple[torch.Tensor, torch.Tensor]  # x (M, d, N_train), y (M, N_train)
+    test: tuple[torch.Tensor, torch.Tensor]  # x (M, d, N_test), y (M, N_test)
+
+    @classmethod
+    def from_arrays(cls, settings: int | None, x_train, y_train, x_test, y_test) -> EnsembleData:
+        """From stored arrays: x (S, R, N, d) or (R, N, d), y (S, R, N) or (R, N); an array
+        without the settings axis serves every setting (`as_features`, `as_labels`)."""
+        S = settings or 1
+        train = as_features(x_train, S), as_labels(y_train, S)
+        return cls(settings, train, (as_features(x_test, S), as_labels(y_test, S)))
+
+    @property
+    def runs(self) -> int:
+        return self.train[0].shape[0] // (self.settings or 1)
+
+    @property
+    def width(self) -> int:
+        """d, the channels of x."""
+        return self.train[0].shape[1]
+
+    def masked(self, keep: torch.Tensor) -> EnsembleData:
+        """The same data, x times `keep` (M, d, 1): 1 for the channels a model keeps, else 0."""
+        (x_train, y_train), (x_test, y_test) = self.train, self.test
+        return EnsembleData(self.settings, (x_train * keep, y_train), (x_test * keep, y_test))
 
 
 def init_ensemble(

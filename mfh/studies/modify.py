@@ -20,29 +20,17 @@ weights.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import torch
 
-from mfh.algorithm1.inputs import algorithm1_on_inputs
 from mfh.algorithm1.selection import top_k
 from mfh.data.modify import ModifyData
 from mfh.device import current as current_device
-from mfh.kd import KDConfig
-from mfh.seeding import numpy_rng, torch_seed
-from mfh.studies.ensemble import (
-    as_features,
-    as_labels,
-    init_ensemble,
-    load_ensemble,
-    log_every,
-    train_and_save,
-    write_salience,
-)
+from mfh.seeding import numpy_rng
+from mfh.studies import ensemble_steps
+from mfh.studies.ensemble import EnsembleData, as_features, as_labels, init_ensemble
+from mfh.studies.ensemble_steps import Outputs, teacher_logits, train_and_save
 from mfh.tables import KEPT, SALIENCE
-
-log = logging.getLogger(__name__)
 
 SELECTIONS = ("random", "gt", "alg1")  # how a modified teacher's kept channels are chosen
 
@@ -54,70 +42,28 @@ def _shape(data: ModifyData) -> tuple[int, int, int]:
 
 def train_teachers(study, seed, data_path, teacher_cfg, out_ckpt, out_acc) -> torch.Tensor:
     """Regular teachers on x_a of sample A, one per setting x run."""
-    data = ModifyData.load(data_path)
-    a = data.arrays
-    S, R, width = _shape(data)
-    model = init_ensemble(study, seed, "teacher_init", S, R, width)
-    return train_and_save(
-        model,
-        (as_features(a["x_a_a"]), as_labels(a["y_a"])),
-        (as_features(a["x_a_test"]), as_labels(a["y_test"])),
-        teacher_cfg,
-        name=f"{study} teachers",
-        role="teacher",
-        settings=S,
-        config={"teacher": teacher_cfg, "seed": seed},
-        out_ckpt=out_ckpt,
-        out_acc=out_acc,
-    )
+    on_a = _on(ModifyData.load(data_path), "x_a", sample="a")
+    out = Outputs(out_ckpt, out_acc)
+    return ensemble_steps.train_teachers(study, seed, on_a, teacher_cfg, out)
 
 
 def salience(study, seed, data_path, salience_cfg, out_csv) -> torch.Tensor:
     """Algorithm 1 on sample A; writes one row per setting x run x channel of x_a."""
     data = ModifyData.load(data_path)
     a = data.arrays
-    S, R, width = _shape(data)
-    f_a = init_ensemble(study, seed, "joint_a_init", S, R, width)
-    f_b = init_ensemble(study, seed, "joint_b_init", S, R, a["x_b_a"].shape[-1])
     x_a, x_b, y = as_features(a["x_a_a"]), as_features(a["x_b_a"]), as_labels(a["y_a"])
-    rng = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
-    raw, norm = algorithm1_on_inputs(
-        f_a,
-        f_b,
-        x_a,
-        x_b,
-        y,
-        salience_cfg,
-        rng,
-        name=f"{study} joint nets",
-        log_every=log_every(salience_cfg["epochs"]),
-    )  # (S * R, width) each
-    channels = np.arange(width)
+    channels = np.arange(a["x_a_a"].shape[-1])
     shared = np.stack([channels < xs2 for _, xs2 in data.grid])  # (S, width)
     decisive = np.stack([channels < xs1 + xs2 for xs1, xs2 in data.grid])
-    write_salience(out_csv, norm, raw, shared, decisive)
-    log.info("%s: salience of %d channels for %d models", study, width, S * R)
-    return norm
+    truth = shared, decisive
+    return ensemble_steps.salience(study, seed, x_a, x_b, y, salience_cfg, truth, out_csv)
 
 
 def train_baselines(study, seed, data_path, student_cfg, out_ckpt, out_acc) -> torch.Tensor:
     """No-KD students on x_b of sample B."""
-    data = ModifyData.load(data_path)
-    a = data.arrays
-    S, R, _ = _shape(data)
-    model = init_ensemble(study, seed, "student_init", S, R, a["x_b_b"].shape[-1])
-    return train_and_save(
-        model,
-        (as_features(a["x_b_b"]), as_labels(a["y_b"])),
-        (as_features(a["x_b_test"]), as_labels(a["y_test"])),
-        student_cfg,
-        name=f"{study} no-KD students",
-        role="nokd",
-        settings=S,
-        config={"student": student_cfg, "seed": seed},
-        out_ckpt=out_ckpt,
-        out_acc=out_acc,
-    )
+    on_b = _on(ModifyData.load(data_path), "x_b", sample="b")
+    out = Outputs(out_ckpt, out_acc)
+    return ensemble_steps.train_baselines(study, seed, on_b, student_cfg, out)
 
 
 def distill_regular(
@@ -134,31 +80,14 @@ def distill_regular(
     """KD students on x_b of sample B from the regular teachers (see `legacy_swap_bug` above)."""
     data = ModifyData.load(data_path)
     a = data.arrays
-    S, R, _ = _shape(data)
-    teacher = load_ensemble(teacher_ckpt, "teacher")
     teacher_in, student_in = ("x_b_b", "x_a_b") if legacy_swap_bug else ("x_a_b", "x_b_b")
-    with torch.no_grad():
-        teacher_logits = teacher(as_features(a[teacher_in]))  # (S * R, C, n_train)
-    student = init_ensemble(study, seed, "student_init", S, R, a[student_in].shape[-1])
-    config = {
-        "student": student_cfg,
-        "distill": kd_cfg,
-        "seed": seed,
-        "legacy_swap_bug": legacy_swap_bug,
-    }
-    return train_and_save(
-        student,
-        (as_features(a[student_in]), as_labels(a["y_b"])),
-        (as_features(a["x_b_test"]), as_labels(a["y_test"])),
-        student_cfg,
-        name=f"{study} regular KD students",
-        role="kd",
-        settings=S,
-        config=config,
-        out_ckpt=out_ckpt,
-        out_acc=out_acc,
-        teacher_logits=teacher_logits,
-        kd=KDConfig(**kd_cfg),
+    logits = teacher_logits(teacher_ckpt, "teacher", as_features(a[teacher_in]))  # (S * R, C, n)
+    on_b = EnsembleData.from_arrays(
+        len(data.grid), a[student_in], a["y_b"], a["x_b_test"], a["y_test"]
+    )
+    out, name = Outputs(out_ckpt, out_acc), f"{study} regular KD students"
+    return ensemble_steps.distill(
+        study, seed, on_b, logits, student_cfg, kd_cfg, out, name, legacy_swap_bug=legacy_swap_bug
     )
 
 
@@ -206,29 +135,25 @@ def _read_salience(path, settings: int, runs: int, width: int) -> np.ndarray:
 
 
 def retrain_teachers(
-    study, seed, selection, data_path, salience_csv, teacher_cfg, out_ckpt, out_acc, out_kept
+    study, seed, data_path, selection, salience_csv, teacher_cfg, out_kept, out_ckpt, out_acc
 ) -> torch.Tensor:
     """Teachers restricted to the kept channels of x_a, trained on sample B."""
     data = ModifyData.load(data_path)
-    a = data.arrays
     S, R, width = _shape(data)
     mask = kept_channels(selection, study, seed, data.grid, R, width, salience_csv)  # (S, R, width)
     fan_in = mask.sum(axis=-1).reshape(-1).tolist()
     model = init_ensemble(study, seed, "mod_teacher_init", S, R, width, fan_in=fan_in)
-    keep = torch.from_numpy(mask.reshape(S * R, width, 1).astype(np.float32))  # (M, width, 1)
-    keep = keep.to(current_device())
     _write_kept(out_kept, mask, data.grid)
+    on_kept = _on(data, "x_a", sample="b").masked(_keep(mask))
+    config = {"teacher": teacher_cfg, "seed": seed, "mode": selection}
     return train_and_save(
         model,
-        (as_features(a["x_a_b"]) * keep, as_labels(a["y_b"])),
-        (as_features(a["x_a_test"]) * keep, as_labels(a["y_test"])),
+        on_kept,
         teacher_cfg,
-        name=f"{study} {selection} teachers",
+        Outputs(out_ckpt, out_acc),
         role="mod_teacher",
-        settings=S,
-        config={"teacher": teacher_cfg, "seed": seed, "mode": selection},
-        out_ckpt=out_ckpt,
-        out_acc=out_acc,
+        config=config,
+        name=f"{study} {selection} teachers",
     )
 
 
@@ -255,8 +180,8 @@ def read_kept(path, settings: int, runs: int, width: int) -> np.ndarray:
 def distill_modified(
     study,
     seed,
-    selection,
     data_path,
+    selection,
     teacher_ckpt,
     kept_csv,
     student_cfg,
@@ -266,25 +191,27 @@ def distill_modified(
 ) -> torch.Tensor:
     """KD students on x_b of sample B from the modified teachers of one selection."""
     data = ModifyData.load(data_path)
-    a = data.arrays
     S, R, width = _shape(data)
-    keep = torch.from_numpy(read_kept(kept_csv, S, R, width).reshape(S * R, width, 1)).float()
-    keep = keep.to(current_device())  # (M, width, 1)
-    teacher = load_ensemble(teacher_ckpt, "mod_teacher")
-    with torch.no_grad():
-        teacher_logits = teacher(as_features(a["x_a_b"]) * keep)  # (S * R, C, n_train)
-    student = init_ensemble(study, seed, "student_init", S, R, a["x_b_b"].shape[-1])
-    return train_and_save(
-        student,
-        (as_features(a["x_b_b"]), as_labels(a["y_b"])),
-        (as_features(a["x_b_test"]), as_labels(a["y_test"])),
-        student_cfg,
-        name=f"{study} {selection} KD students",
-        role="mod_kd",
-        settings=S,
-        config={"student": student_cfg, "distill": kd_cfg, "seed": seed, "mode": selection},
-        out_ckpt=out_ckpt,
-        out_acc=out_acc,
-        teacher_logits=teacher_logits,
-        kd=KDConfig(**kd_cfg),
+    keep = _keep(read_kept(kept_csv, S, R, width))
+    x_kept = as_features(data.arrays["x_a_b"]) * keep  # what the teacher trained on
+    logits = teacher_logits(teacher_ckpt, "mod_teacher", x_kept)  # (S * R, C, n_train)
+    on_b = _on(data, "x_b", sample="b")
+    out, name = Outputs(out_ckpt, out_acc), f"{study} {selection} KD students"
+    return ensemble_steps.distill(
+        study, seed, on_b, logits, student_cfg, kd_cfg, out, name, role="mod_kd", mode=selection
     )
+
+
+def _on(data: ModifyData, x: str, sample: str) -> EnsembleData:
+    """x ("x_a" or "x_b") and the labels of `sample` ("a" or "b") for training, of the test sample
+    for testing."""
+    a = data.arrays
+    return EnsembleData.from_arrays(
+        len(data.grid), a[f"{x}_{sample}"], a[f"y_{sample}"], a[f"{x}_test"], a["y_test"]
+    )
+
+
+def _keep(mask: np.ndarray) -> torch.Tensor:
+    """The kept channels, bool (S, R, width) -> 0/1 (S * R, width, 1) on the device."""
+    S, R, width = mask.shape
+    return torch.from_numpy(mask.reshape(S * R, width, 1).astype(np.float32)).to(current_device())

@@ -98,13 +98,7 @@ def build_modify_runs(results_dir: str | os.PathLike, selections: Sequence[str])
     runs = runs.merge(
         settings[["setting", "xs1", "xs2", "gamma"]], on="setting", how="left", validate="m:1"
     )
-    runs["selection_rank"] = runs["mode"].map(
-        {selection: i for i, selection in enumerate(selections)}
-    )
-    runs = runs.sort_values(
-        ["setting", "selection_rank", "run"], kind="mergesort", ignore_index=True
-    )
-    return runs[MODIFY_RUNS.names]
+    return _sorted(runs, ["setting", "mode", "run"], selections)[MODIFY_RUNS.names]
 
 
 def summarise_modify(
@@ -128,13 +122,16 @@ def summarise_modify(
     half = t_halfwidth(summary["gain_std"], summary["n_runs"], confidence)
     summary["gain_ci_low"] = summary["gain_mean"] - half
     summary["gain_ci_high"] = summary["gain_mean"] + half
-    summary["selection_rank"] = summary["mode"].map(
-        {selection: i for i, selection in enumerate(selections)}
-    )
-    summary = summary.sort_values(
-        ["gamma", "selection_rank", "setting"], kind="mergesort", ignore_index=True
-    )
-    return summary[MODIFY_SUMMARY.names]
+    return _sorted(summary, ["gamma", "mode", "setting"], selections)[MODIFY_SUMMARY.names]
+
+
+def _sorted(frame: pd.DataFrame, by: list[str], selections: Sequence[str]) -> pd.DataFrame:
+    """`frame` in a stable sort by the columns `by`, in which `mode` sorts in the order of
+    `selections`."""
+    rank = {selection: i for i, selection in enumerate(selections)}
+    ranked = frame.assign(selection_rank=frame["mode"].map(rank))
+    by = ["selection_rank" if column == "mode" else column for column in by]
+    return ranked.sort_values(by, kind="mergesort", ignore_index=True)
 
 
 def collect_modify(

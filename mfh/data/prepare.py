@@ -1,0 +1,44 @@
+"""Preparing a real dataset (`rule real_prepare`): verify its raw files, build it, write it.
+
+The raw files are checked against the manifests folder `manifests` (None: the packaged pins,
+`mfh.data.raw`), the dataset's builder makes its arrays and meta (`mfh.data.avmnist.from_raw`,
+`mfh.data.mfeat.from_raw`), and the .npz of `mfh.data.real` is written atomically, its meta
+recording the digests of the manifests it was verified against (`inputs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from mfh.data import avmnist, mfeat, raw
+from mfh.data.real import save_prepared
+
+log = logging.getLogger(__name__)
+
+DATASETS = ("avmnist", "mfeat")
+
+
+def prepare(
+    dataset: str,
+    raw_dir: str | os.PathLike,
+    out_path: str | os.PathLike,
+    cfg: dict,
+    seed: int,
+    manifests: str | os.PathLike | None = None,
+) -> None:
+    """Verify the raw files of `dataset` under `raw_dir`, build it with the settings `cfg` and
+    `seed`, and write it to `out_path`."""
+    if dataset not in DATASETS:
+        raise ValueError(f"no real dataset {dataset!r}; there are {', '.join(DATASETS)}")
+    raw_dir = Path(raw_dir)
+    log.info("%s: verifying raw files under %s", dataset, raw_dir)
+    raw.verify(raw_dir, dataset, manifests)
+    if dataset == "avmnist":
+        arrays, meta = avmnist.from_raw(raw_dir, cfg, seed, manifests)
+    else:
+        arrays, meta = mfeat.from_raw(raw_dir, cfg, seed)
+    meta["inputs"] = raw.manifest_digests(dataset, manifests)
+    save_prepared(out_path, arrays, meta)
+    log.info("%s: wrote %s", dataset, out_path)

@@ -3,11 +3,16 @@
 A checkpoint is a dict saved with `torch.save` (atomically: temp file + rename):
     format      "mfh-checkpoint/1"
     role        "teacher" | "nokd" | "kd" ...
-    model       {"kind": "linear_ensemble", "in_features", "out_features", "n_models"}
-    layout      ensemble layout, e.g. {"settings": S, "runs": R}
+    model       what to rebuild, by kind: the synthetic studies' ensembles
+                {"kind": "linear_ensemble", "in_features", "out_features", "n_models"}
+                (`mfh.studies.ensemble`); the real studies' nets, one per seed,
+                {"kind": "per_seed", "members": [model spec, ...]} (`mfh.studies.real_io`,
+                specs of `mfh.models.build`)
+    layout      how the models are arranged: {"settings": S, "runs": R} (ensembles) or
+                {"seeds": n} (one net per seed)
     config      the params sections that produced it
     metrics     e.g. {"test_acc": [...] per model}
-    state_dict  the weights
+    state_dict  the weights (per seed: keys prefixed "<seed>.")
     torch       torch version that wrote it
 `load_checkpoint` checks the format and role and says clearly what is wrong with a file that is
 truncated, foreign or of another role, instead of failing deep inside torch.

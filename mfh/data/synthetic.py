@@ -55,7 +55,7 @@ class Venn:
 
 @dataclass(frozen=True)
 class StudyData:
-    """All data of one synthetic study, stacked for the ensemble trainer.
+    """All data of one synthetic study, stacked for the ensemble trainer (`mfh.train.fullbatch`).
 
     S settings, R runs. `x_b` and `y` do not depend on the setting (paired design).
     """

@@ -27,8 +27,8 @@ WIDTH = 50  # channels of x_a and of x_b
 SAMPLES = ("a", "b", "test")
 
 
-def modify_venn(xs1: int, xs2: int) -> Venn:
-    """xs1 decisive dims only x_a sees, xs2 both see."""
+def setting_venn(xs1: int, xs2: int) -> Venn:
+    """The Venn diagram of a gauss_modify setting: xs1 decisive dims only x_a sees, xs2 both see."""
     if xs1 < 0 or xs2 < 1 or xs1 + xs2 > WIDTH:
         raise ValueError(
             f"(xs1, xs2) = ({xs1}, {xs2}): need xs1 >= 0, xs2 >= 1, xs1 + xs2 <= {WIDTH}"
@@ -61,7 +61,7 @@ class ModifyData:
 
     @property
     def venn(self) -> tuple[Venn, ...]:
-        return tuple(modify_venn(int(a), int(b)) for a, b in self.grid)
+        return tuple(setting_venn(int(a), int(b)) for a, b in self.grid)
 
     def save(self, f) -> None:
         np.savez(f, grid=self.grid, **self.arrays)
@@ -77,7 +77,7 @@ def build_modify(study: str, grid, runs: int, n_train: int, n_test: int, seed: i
     """Draw samples A, B and test of every run; run r, sample s uses stream (seed, study, s, r)."""
     grid = [tuple(map(int, g)) for g in grid]
     for xs1, xs2 in grid:
-        modify_venn(xs1, xs2)  # validates before drawing
+        setting_venn(xs1, xs2)  # validates before drawing
     arrays: dict[str, np.ndarray] = {}
     for sample in SAMPLES:
         n = n_test if sample == "test" else n_train

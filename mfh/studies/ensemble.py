@@ -44,7 +44,8 @@ def as_features(x: np.ndarray, settings: int = 1) -> torch.Tensor:
     if x.ndim == 3:
         x = np.broadcast_to(x, (settings, *x.shape))
     x = x.reshape(-1, *x.shape[2:])  # (S * R, N, d)
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).to(current_device())
+    # np.array copies: a writable, C-ordered array even where x is a broadcast (read-only) view
+    return torch.from_numpy(np.array(x.transpose(0, 2, 1), order="C")).to(current_device())
 
 
 def as_labels(y: np.ndarray, settings: int = 1) -> torch.Tensor:
@@ -53,7 +54,7 @@ def as_labels(y: np.ndarray, settings: int = 1) -> torch.Tensor:
         y = y.reshape(-1, y.shape[-1])
     else:
         y = np.broadcast_to(y, (settings, *y.shape)).reshape(-1, y.shape[-1])
-    return torch.from_numpy(np.ascontiguousarray(y)).to(current_device())
+    return torch.from_numpy(np.array(y, order="C")).to(current_device())
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-from mfh.errors import CheckpointError, DataError, DeviceError, SectionError
+from mfh.errors import CheckpointError, DataError, DeviceError, HealthError, SectionError
 from mfh.pipeline import sections
-from mfh.steps import modify, real, synthetic
+from mfh.steps import modify, real, real_data, synthetic
 
 log = logging.getLogger("mfh")
 
@@ -51,11 +51,12 @@ STEPS = {
         modify.modify_collect,
         modify.modify_plot,
         modify.modify_venn,
-        real.download,
-        real.real_prepare,
+        real_data.download,
+        real_data.real_prepare,
         real.real_unimodal,
         real.real_fusion,
         real.real_distill,
+        real.real_joint,
         real.real_salience,
         real.real_modes,
         real.real_collect,
@@ -118,7 +119,14 @@ def main(argv: list[str] | None = None) -> int:
             from mfh.device import write_environment
 
             write_environment(args.out_env)
-    except (CheckpointError, DataError, DeviceError, SectionError, FileNotFoundError) as error:
+    except (
+        CheckpointError,
+        DataError,
+        DeviceError,
+        HealthError,
+        SectionError,
+        FileNotFoundError,
+    ) as error:
         # a bad or missing input: say which and what to do, without a traceback from torch
         log.error("mfh %s failed: %s", args.step, error)
         return 1

@@ -20,3 +20,8 @@ class DataError(Exception):
 class SectionError(LookupError):
     """A step reads a params section that its `--params` files do not hold (its rule's
     `sections(...)` lacks the key), or two sections would reach a study under one name."""
+
+
+class HealthError(RuntimeError):
+    """A run is broken and its numbers must not be published: a net ends at chance, most of a
+    layer's channels are dead, or a loss diverged (`mfh.health`)."""

@@ -72,9 +72,13 @@ def shrink(params: dict, real: bool = False) -> dict:
     for dataset in ("avmnist", "mfeat"):
         section = tiny[dataset]
         section["seeds"] = 2
-        section["train"]["epochs"] = 2
-        section["salience"].update(epochs=1, repeats=2)
+        section["train"]["epochs"] = section["distill"]["epochs"] = 2
+        section["joint"]["epochs"] = 1
+        section["salience"]["repeats"] = 2
         section["modes"]["ratios"] = [0.5]
+        # two epochs on 60-100 samples leave some nets near chance: the health checks (tested
+        # in test_health.py) would stop the tiny run, so they are relaxed here
+        section["health"].update(p_value=0.999, max_dead_share=1.0)
     return tiny
 
 

@@ -6,7 +6,7 @@ channels are known:
   the linear theory (permuting channel k raises the MSE by 2 w_a,k . w_b,k Var / C);
 - every batch counts: equality with a direct per-batch, per-channel, per-repeat computation with
   the same draws;
-- a teacher with channels removed (`mfh.channel_removal`): a removed channel scores the
+- a dead channel (constant on every sample) scores the
   unpermuted MSE;
 - chunking, determinism, independent permutations per model, eval mode, argument checks.
 
@@ -19,9 +19,8 @@ import pytest
 import torch
 
 from mfh.algorithm1.inputs import _chunk_sizes, input_salience, train_joint_ensemble
-from mfh.algorithm1.penultimate import penultimate_salience
+from mfh.algorithm1.penultimate import penultimate_salience, teacher_importance
 from mfh.algorithm1.selection import minmax, top_k
-from mfh.channel_removal import remove_channels
 from mfh.models.build import build_fusion, build_model
 from mfh.models.linear import LinearEnsemble
 
@@ -244,15 +243,18 @@ def test_penultimate_salience_checks_arguments():
         )
 
 
-def test_removed_channels_have_no_salience_increase():
-    """Permuting a constant channel changes nothing: every removed channel scores the
-    unpermuted MSE, and the hook still finds the (wrapped) layer."""
+def test_dead_channels_have_no_salience_increase():
+    """Permuting a constant channel changes nothing: every dead channel (its ReLU never on)
+    scores the unpermuted MSE, against f_b and against the teacher itself (importance 0)."""
     f_a, f_b, x_a, x_b, _ = known_roles(64)
     mask = torch.tensor([True, False, False, False, True, False, False, False])
-    modified = remove_channels(f_a, "penultimate", mask, "mean", (x_a,))
-    raw = penultimate_salience(
-        modified, f_b, (x_a,), (x_b,), repeats=2, batch_size=64, generator=gen(0)
-    )
     with torch.no_grad():
-        base = (modified(x_a) - f_b(x_b)).square().mean()
+        f_a.fc.weight[mask] = 0.0
+        f_a.fc.bias[mask] = -1.0  # channels 0 and 4 output 0 for every sample
+    raw = penultimate_salience(f_a, f_b, (x_a,), (x_b,), repeats=2, batch_size=64, generator=gen(0))
+    importance = teacher_importance(f_a, (x_a,), repeats=2, batch_size=64, generator=gen(0))
+    with torch.no_grad():
+        base = (f_a(x_a) - f_b(x_b)).square().mean()
     assert torch.allclose(raw[mask], base.expand(2), rtol=1e-5)
+    assert torch.equal(importance[mask], torch.zeros(2))
+    assert (importance[~mask] > 0).all()

@@ -3,7 +3,7 @@
 - determinism: the same seeds give identical weights and history;
 - best-epoch selection: the model ends holding the weights of the best validation epoch
   (ties: the earliest), with that epoch's accuracies (validation accuracies scripted);
-- the KD path distils from `teacher_logits` (w_gt = 0: labels do not matter, the student moves
+- the KD path distils from the teacher's logits (w_gt = 0: labels do not matter, the student moves
   toward the teacher);
 - inputs that are not tensors, the fusion net's two inputs, evaluation helpers, logging.
 Tiny MLPs on Gaussian blobs: fast on one thread.
@@ -20,7 +20,8 @@ import torch.nn.functional as F
 import mfh.train.minibatch as minibatch
 from mfh.kd import KDConfig
 from mfh.models.build import build_fusion, build_model
-from mfh.train.minibatch import Split, accuracy, predict_logits, train_minibatch
+from mfh.errors import HealthError
+from mfh.train.minibatch import Split, TeacherLogits, accuracy, predict_logits, train_minibatch
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -102,7 +103,7 @@ def test_kd_uses_teacher_logits_not_labels():
     for labels in (y, torch.zeros_like(y)):
         model = build_model("mlp", (D,), C, hidden=H, seed=3)
         data = Split((x,), labels), split(60, 2)
-        res = train(model, data, epochs=5, test=None, teacher_logits=teacher_logits, kd=kd)
+        res = train(model, data, epochs=5, test=None, teacher=TeacherLogits(teacher_logits), kd=kd)
         models.append(model)
         results.append(res)
     for p, q in zip(models[0].parameters(), models[1].parameters()):
@@ -110,13 +111,18 @@ def test_kd_uses_teacher_logits_not_labels():
     assert results[1].val_acc > 85  # learnt from the teacher: the labels were all 0
 
 
-def test_teacher_logits_and_kd_go_together():
+def test_teacher_and_kd_go_together():
     with pytest.raises(ValueError, match="together"):
         train(build_model("mlp", (D,), C, hidden=H), kd=KDConfig())
-    with pytest.raises(ValueError, match="rows"):
-        train(
-            build_model("mlp", (D,), C, hidden=H), kd=KDConfig(), teacher_logits=torch.zeros(7, C)
-        )
+    with pytest.raises(ValueError, match="together"):
+        train(build_model("mlp", (D,), C, hidden=H), teacher=TeacherLogits(torch.zeros(7, C)))
+
+
+def test_a_diverged_loss_stops_the_run():
+    """A learning rate far too large: the loss overflows, and the run stops with HealthError
+    (instead of training on NaN and reporting its accuracy)."""
+    with pytest.raises(HealthError, match="diverged"):
+        train(build_model("mlp", (D,), C, hidden=H), lr=1e6, epochs=3)
 
 
 class Indexable:

@@ -2,21 +2,23 @@
 
 Models are standard layout, (B, ...) -> logits (B, C), with the interface of
 `mfh.models.fusion.EncoderClassifier`: a submodule `penultimate` whose output (B, H) is the
-representation, and `forward_from_penultimate(h)`, the rest of the net after it. f_a is
-typically a copy of the trained teacher (so its channels are the teacher's), f_b a fresh net on
-modality b. Inputs are one indexable (N, ...) per model input, as in `mfh.train.minibatch.Split`.
+representation, and `forward_from_penultimate(h)`, the rest of the net after it. f_a is the net
+on modality a (in the reference protocol the teacher itself), f_b a net on modality b. Inputs
+are one indexable (N, ...) per model input, as in `mfh.train.minibatch.Split`.
 
 Steps 1 and 2 (then normalise with `mfh.algorithm1.selection.minmax`):
 1. `train_joint_nets`: minibatch training on the joint loss, a fresh shuffle per epoch;
-2. `penultimate_salience`: consecutive batches (not shuffled). A forward hook captures h, so f_a's
-   layers before `penultimate` run once per batch, and only `forward_from_penultimate` runs on
-   the H x R permuted copies, stacked along a leading axis (the head broadcasts over it); the
-   first batch checks that it reproduces f_a's logits.
+2. `penultimate_salience`: consecutive batches (not shuffled); `teacher_importance`, the
+   control, runs the same permutations against the teacher's own logits instead of f_b's. A
+   forward hook captures h, so f_a's layers before `penultimate` run once per batch, and only
+   `forward_from_penultimate` runs on the H x R permuted copies, stacked along a leading axis
+   (the head broadcasts over it); the first batch checks that it reproduces f_a's logits.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, Sequence
 
 import torch
@@ -24,6 +26,7 @@ from torch import nn
 
 from mfh.algorithm1.joint import joint_loss, joint_optimizer
 from mfh.algorithm1.permutation import salience_over_batches
+from mfh.errors import HealthError
 from mfh.train.minibatch import gather
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,8 @@ def train_joint_nets(
             opt.step(torch.autograd.grad(loss, opt.params))
             total += loss.detach() * len(rows)
         losses.append(total.item() / n)
+        if not math.isfinite(losses[-1]):
+            raise HealthError(f"{name}: the joint loss diverged ({losses[-1]}) in epoch {epoch}")
         log.info("%s epoch %d/%d loss %.4f", name, epoch, epochs, losses[-1])
     return losses
 
@@ -81,9 +86,42 @@ def penultimate_salience(
     generator: torch.Generator,
     device="cpu",
 ) -> torch.Tensor:
-    """Step 2: raw salience (H,) of each channel of f_a's penultimate output, `repeats`
-    permutations per batch of `batch_size` consecutive samples (`mfh.algorithm1.permutation`)."""
-    inputs_a, inputs_b = tuple(inputs_a), tuple(inputs_b)
+    """Step 2: raw salience (H,) of each channel of f_a's penultimate output against f_b's
+    logits, `repeats` permutations per batch of `batch_size` consecutive samples
+    (`mfh.algorithm1.permutation`)."""
+    inputs_b = tuple(inputs_b)
+
+    def f_b_logits(rows: torch.Tensor, logits_a: torch.Tensor) -> torch.Tensor:
+        return f_b(*gather(inputs_b, rows, device))  # (B, C)
+
+    return _permuted_mse(f_a, f_b, f_b_logits, inputs_a, repeats, batch_size, generator, device)
+
+
+def teacher_importance(
+    teacher: nn.Module,
+    inputs: Sequence[Any],
+    *,
+    repeats: int,
+    batch_size: int,
+    generator: torch.Generator,
+    device="cpu",
+) -> torch.Tensor:
+    """The control of Algorithm 1 (PROTOCOL §5): the same permutations of the teacher's
+    penultimate channels, with the teacher's *own* logits as the target — how much the teacher
+    relies on each channel, no net on the other modality. (H,)"""
+
+    def own_logits(rows: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        return logits  # (B, C)
+
+    return _permuted_mse(
+        teacher, teacher, own_logits, inputs, repeats, batch_size, generator, device
+    )
+
+
+def _permuted_mse(f_a, f_b, target, inputs_a, repeats, batch_size, generator, device):
+    """(H,): per channel of f_a's penultimate output, the MSE of f_a's logits with the channel
+    permuted against `target(rows, f_a's logits)` (B, C), averaged over repeats and batches."""
+    inputs_a = tuple(inputs_a)
     if not hasattr(f_a, "forward_from_penultimate"):
         raise TypeError(f"{type(f_a).__name__} has no forward_from_penultimate(h)")
     captured: list[torch.Tensor] = []
@@ -94,8 +132,7 @@ def penultimate_salience(
         h = captured.pop()  # (B, H)
         if batch.start == 0:
             _check_continuation(f_a, h, logits_a)
-        target = f_b(*gather(inputs_b, rows, device))  # (B, C)
-        return _batch_salience(f_a, h, target, perms[0])
+        return _batch_salience(f_a, h, target(rows, logits_a), perms[0])
 
     hook = f_a.get_submodule(LAYER).register_forward_hook(
         lambda mod, inp, out: captured.append(out)

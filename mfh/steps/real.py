@@ -2,12 +2,12 @@
 function per Snakemake rule and named as the rule (`rule real_modes` runs `python -m mfh
 real_modes`). The dataset is `--study`; a pair (`--pair`) is a name under `<dataset>.pairs`.
 `args` and `params` as in `mfh.steps.synthetic`; the science is in `mfh.studies.real` (and
-`mfh.studies.real_modes`), which the computing steps call through `on_dataset`.
+`mfh.studies.real_algorithm1`, `mfh.studies.real_modes`), which the computing steps call through
+`on_dataset`. The data steps (download, real_prepare) are in `mfh.steps.real_data`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from argparse import Namespace
 
@@ -62,63 +62,15 @@ def _pair(args: Namespace, params: Sections) -> tuple[str, str]:
     return pair["teacher"], pair["student"]
 
 
+def _teacher_role(params: Sections, dataset: str) -> str:
+    """The checkpoint role of a pair's teacher on modality a (params `<dataset>.teacher`)."""
+    return "joint" if params[f"{dataset}.teacher"] == "joint" else "unimodal"
+
+
 def _pairs(params: Sections, dataset: str) -> list[tuple[str, str, str]]:
     """params `<dataset>.pairs` -> [(name, teacher modality, student modality), ...]."""
     pairs = params[f"{dataset}.pairs"]
     return [(name, pair["teacher"], pair["student"]) for name, pair in pairs.items()]
-
-
-@options(Option("out-json", "output raw.json: what was verified, against which manifests"))
-def download(args: Namespace, params: Sections) -> None:
-    """Verify (with `paths.download`: fetch) the raw files.
-
-    The manifests folder is `paths.manifests` (null or absent: the packaged pins); the record
-    raw.json holds the manifests' sha256 and, when `paths.manifests` is set, that folder
-    (`manifests_dir`), which real_prepare then verifies against too."""
-    from mfh.data import raw
-    from mfh.data.download import download as fetch
-    from mfh.io import write_text_atomic
-
-    paths = params["paths"]
-    manifests = paths.get("manifests")
-    if paths["download"]:
-        files = fetch(args.study, paths["raw"], manifests=manifests)
-    else:
-        files = raw.verify(paths["raw"], args.study, manifests)
-    record = {
-        "dataset": args.study,
-        "files": len(files),
-        "manifests": raw.manifest_digests(args.study, manifests),
-    }
-    if manifests is not None:
-        record["manifests_dir"] = str(manifests)
-    write_text_atomic(args.out_json, json.dumps(record, indent=2, sort_keys=True) + "\n")
-    where = "packaged" if manifests is None else str(manifests)
-    log.info(
-        "%s: %d raw files verified under %s (manifests: %s)",
-        args.study,
-        len(files),
-        paths["raw"],
-        where,
-    )
-
-
-@options(
-    Option("raw-json", "the download step's raw.json (names the manifests used)"),
-    Option("out-data", "output prepared dataset (.npz)"),
-)
-def real_prepare(args: Namespace, params: Sections) -> None:
-    """Build the prepared dataset from `paths.raw`.
-
-    The raw files are verified against the manifests folder that the download step recorded in
-    `--raw-json` (none recorded: the packaged pins)."""
-    from pathlib import Path
-
-    from mfh.data.prepare import prepare
-
-    manifests = json.loads(Path(args.raw_json).read_text(encoding="utf-8")).get("manifests_dir")
-    study_data, raw_dir = params[f"{args.study}.data"], params["paths.raw"]
-    prepare(args.study, raw_dir, args.out_data, study_data, params["seed"], manifests=manifests)
 
 
 @options(DATA, Option("modality", "the modality to train on"), *MODEL_OUTPUTS, *TRAINING)
@@ -159,7 +111,7 @@ def real_distill(args: Namespace, params: Sections) -> None:
         args,
         params,
         args.teacher,
-        "fusion" if multimodal else "unimodal",  # the teacher checkpoint's role
+        "fusion" if multimodal else _teacher_role(params, args.study),  # the checkpoint's role
         [teacher_modality, student_modality] if multimodal else [teacher_modality],
         student_modality,
         args.out_ckpt,
@@ -167,15 +119,60 @@ def real_distill(args: Namespace, params: Sections) -> None:
     )
 
 
-@options(DATA, PAIR, TEACHER, Option("out-csv", "output salience CSV"), *TRAINING)
-def real_salience(args: Namespace, params: Sections) -> None:
-    """Algorithm 1 on the unimodal teacher's penultimate layer."""
+@options(
+    DATA,
+    PAIR,
+    Option("unimodal-teacher", "with params teacher: unimodal, its checkpoint (else: none)"),
+    Option("out-ckpt-a", "output checkpoint of the joint nets on a (.pt), one per seed"),
+    Option("out-ckpt-b", "output checkpoint of the joint nets on b (.pt), one per seed"),
+    Option("out-acc", "output CSV of the joint nets' accuracies and dead channels"),
+    *TRAINING,
+)
+def real_joint(args: Namespace, params: Sections) -> None:
+    """Algorithm 1 step 1: train f_a and f_b jointly (with health checks)."""
     compute_on(params["device"], args.threads)
-    from mfh.studies import real
+    from mfh.studies import real_algorithm1
+
+    teacher_modality, student_modality = _pair(args, params)
+    unimodal = None if args.unimodal_teacher == "none" else args.unimodal_teacher
+    outputs = args.out_ckpt_a, args.out_ckpt_b, args.out_acc
+    on_dataset(
+        real_algorithm1.train_joint,
+        args,
+        params,
+        teacher_modality,
+        student_modality,
+        unimodal,
+        *outputs,
+    )
+
+
+@options(
+    DATA,
+    PAIR,
+    Option("joint-a", "the joint nets on a (real_joint)"),
+    Option("joint-b", "the joint nets on b (real_joint)"),
+    TEACHER,
+    Option("out-csv", "output salience CSV"),
+    *TRAINING,
+)
+def real_salience(args: Namespace, params: Sections) -> None:
+    """Algorithm 1 step 2 on the joint net f_a, and the control (the teacher's importance)."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies import real_algorithm1
 
     teacher_modality, student_modality = _pair(args, params)
     on_dataset(
-        real.salience, args, params, args.teacher, teacher_modality, student_modality, args.out_csv
+        real_algorithm1.salience,
+        args,
+        params,
+        teacher_modality,
+        student_modality,
+        args.joint_a,
+        args.joint_b,
+        args.teacher,
+        _teacher_role(params, args.study),
+        args.out_csv,
     )
 
 
@@ -199,6 +196,7 @@ def real_modes(args: Namespace, params: Sections) -> None:
         args,
         params,
         args.teacher,
+        _teacher_role(params, args.study),
         args.salience,
         teacher_modality,
         student_modality,

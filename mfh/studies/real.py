@@ -5,17 +5,15 @@ function; each step trains one model per seed, sequentially, with `mfh.train.min
                      pair whose teacher is that modality and the *no-KD baseline* of every pair
                      whose student is that modality (same architecture, training and seeds).
     train_fusion     the multimodal teacher on modalities a+b (features concatenated).
-    distill          KD students on modality b from a teacher (unimodal on a, or fusion a+b).
-    salience         Algorithm 1 on the unimodal teacher's penultimate layer: a copy of the
-                     teacher (f_a) and a fresh net on b (f_b) are trained jointly, then each
-                     penultimate channel of f_a is permuted (`mfh.algorithm1.penultimate`). f_a
-                     starts as the teacher, so its channels are the teacher's channels.
-    (the KD modes, students from teachers with channels removed: `mfh.studies.real_modes`)
+    distill          KD students on modality b from a teacher on a (params `teacher`: the joint
+                     net f_a of Algorithm 1, or the unimodal net) or the fusion teacher a+b.
+    (Algorithm 1 and the control: `mfh.studies.real_algorithm1`; the KD modes, students from
+    teachers with channels removed: `mfh.studies.real_modes`)
 
 The shared setup of every step is here too: `load_data`, `student_model` (seeded start of a
 modality's net), `fit` (minibatch training with the dataset's `train` settings), `kd_config`,
-`load_teachers`, and `_train_seeds`, the one skeleton of the training steps (a model per seed ->
-one checkpoint -> one accuracy table).
+`load_teachers`, `check_student` (a health check), and `_train_seeds`, the one skeleton of the
+training steps (a model per seed -> one checkpoint -> one accuracy table).
 
 Pairing: the student of seed s starts from the same weights and sees the same batch order as
 the no-KD baseline of seed s, and learns from the teacher of seed s; every draw comes from
@@ -24,16 +22,14 @@ the no-KD baseline of seed s, and learns from the teacher of seed s; every draw 
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Sequence
 
 import torch
 
-from mfh.algorithm1.penultimate import penultimate_salience, train_joint_nets
-from mfh.algorithm1.selection import minmax
 from mfh.data.real import RealData, load_prepared
 from mfh.device import current as current_device
+from mfh.health import check_above_chance
 from mfh.kd import KDConfig
 from mfh.models.build import build_fusion, build_model
 from mfh.seeding import torch_seed
@@ -46,8 +42,7 @@ from mfh.studies.real_io import (
     splits,
     write_acc,
 )
-from mfh.tables import REAL_SALIENCE
-from mfh.train.minibatch import predict_logits, train_minibatch
+from mfh.train.minibatch import TeacherLogits, predict_logits, train_minibatch
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +69,13 @@ def student_model(cfg: dict, data: RealData, dataset: str, seed: int, modality: 
 
 
 def fit(model, data, modalities, cfg, dataset, seed, s, name, shuffle=None, **kd):
-    """Minibatch training with the dataset's `train` settings. The batch order is drawn from
-    role `shuffle`, by default the one of the no-KD baseline on the (last) modality and seed s."""
+    """Minibatch training with the dataset's `train` settings — for a KD student (`kd` given:
+    teacher, kd) with the `epochs` and `lr` of `distill`. The batch order is drawn from role
+    `shuffle`, by default the one of the no-KD baseline on the (last) modality and seed s."""
     train, val, test = splits(data, modalities)
-    t = cfg["train"]
+    t = dict(cfg["train"])
+    if kd:
+        t.update(epochs=cfg["distill"]["epochs"], lr=cfg["distill"]["lr"])
     return train_minibatch(
         model,
         train,
@@ -130,7 +128,9 @@ def train_fusion(dataset: str, seed: int, cfg: dict, data_path, modalities, out_
 
 
 def kd_config(cfg: dict) -> KDConfig:
-    return KDConfig(**cfg["distill"])
+    """The distillation loss of params `distill` (its training keys `epochs`, `lr` left out)."""
+    loss_keys = ("temperature", "w_gt", "w_kd", "kl_reduction", "t_squared")
+    return KDConfig(**{key: cfg["distill"][key] for key in loss_keys})
 
 
 def distill(
@@ -153,68 +153,21 @@ def distill(
     what = f"{'+'.join(teacher_modalities)} -> {student_modality}"
 
     def train_seed(s: int):
-        logits = predict_logits(
-            teachers[s], teacher_train.inputs, device=current_device()
-        )  # (N, C)
+        logits = predict_logits(teachers[s], teacher_train.inputs, device=current_device())
         student = student_model(cfg, data, dataset, seed, student_modality, s)
-        kd = {"teacher_logits": logits, "kd": kd_config(cfg)}
-        return student, fit(
-            student, data, [student_modality], cfg, dataset, seed, s, f"KD {what}", **kd
-        )
+        kd = {"teacher": TeacherLogits(logits), "kd": kd_config(cfg)}  # logits (N, C)
+        name = f"{dataset} KD {what} seed {s}"
+        result = fit(student, data, [student_modality], cfg, dataset, seed, s, f"KD {what}", **kd)
+        check_student(result, data, cfg, name)
+        return student, result
 
     _train_seeds(train_seed, cfg, "kd", f"{dataset} KD {what}", out_ckpt, out_acc)
 
 
-def salience(
-    dataset: str, seed: int, cfg: dict, data_path, teacher_ckpt, a: str, b: str, out_csv
-) -> torch.Tensor:
-    """Algorithm 1 per seed on the penultimate layer of the unimodal teacher on `a`, against a
-    net on `b`. Writes seed, channel, raw and min-max normalised salience; returns (seeds, H)."""
-    data = load_data(data_path, [a, b])
-    teachers = load_teachers(teacher_ckpt, "unimodal", cfg)
-    sal = cfg["salience"]
-    train_a, train_b = split(data, [a], "train"), split(data, [b], "train")
-    rows, norms = [], []
-    for s, teacher in enumerate(teachers):
-        f_a = copy.deepcopy(teacher).requires_grad_(True).train()
-        f_b = build_model(
-            cfg["models"][b],
-            data.sample_shapes[b],
-            data.n_classes,
-            cfg["hidden"],
-            seed=torch_seed(seed, dataset, f"joint_{a}-{b}", s),
-        ).to(current_device())
-        rng = generator(torch_seed(seed, dataset, f"salience_{a}-{b}", s))
-        train_joint_nets(
-            f_a,
-            f_b,
-            train_a.inputs,
-            train_b.inputs,
-            train_a.y,
-            epochs=sal["epochs"],
-            batch_size=sal["batch_size"],
-            lr=sal["lr"],
-            momentum=sal["momentum"],
-            generator=rng,
-            device=current_device(),
-            name=f"{dataset} joint {a}-{b} seed {s}",
-        )
-        raw = penultimate_salience(
-            f_a,
-            f_b,
-            train_a.inputs,
-            train_b.inputs,
-            repeats=sal["repeats"],
-            batch_size=sal["batch_size"],
-            generator=rng,
-            device=current_device(),
-        ).cpu()  # (H,)
-        norm = minmax(raw)
-        norms.append(norm)
-        rows += [(s, k, raw[k].item(), norm[k].item()) for k in range(len(raw))]
-        log.info("%s %s->%s seed %d: salience of %d channels", dataset, a, b, s, len(raw))
-    REAL_SALIENCE.write(out_csv, rows)
-    return torch.stack(norms)
+def check_student(result, data: RealData, cfg: dict, what: str) -> None:
+    """`mfh.health.check_above_chance` on a student's best validation accuracy."""
+    n_val = len(data.labels["val"])
+    check_above_chance(result.val_acc, n_val, data.n_classes, what, cfg["health"]["p_value"])
 
 
 def load_teachers(path, role: str, cfg: dict) -> list:

@@ -1,17 +1,17 @@
 """The real-data studies' KD modes (PROTOCOL §5, `mfh.kd_modes`): remove a ratio r of the
-unimodal teacher's penultimate channels, chosen by Algorithm 1's salience, then distil a student
-from the modified teacher.
+teacher's penultimate channels, then distil a student from the modified teacher.
 
     distill_modes     one step (rule real_modes): for every ratio and seed, remove the channels
-                      that `removed_channels` picks for the mode — 0 random, 1 the least
-                      modality-general ("modality-general KD"), 2 the most general
-                      ("modality-specific KD") — filled with the channel's training mean (or
-                      zero, params `modes.fill`), and distil a student; one row per (ratio, seed).
+                      that `removed_channels` picks for the mode — 0 random, 1/2 the least/most
+                      modality-general by Algorithm 1, 3/4 the least/most teacher-important (the
+                      control) — replaced by params `modes.fill` (`mfh.channel_removal`), and
+                      distil a student; one row per (ratio, seed).
     removed_channels  which channels a mode removes.
-    read_salience     the salience table that `mfh.studies.real.salience` wrote.
+    read_rankings     a ranking column of the salience table `mfh.studies.real_algorithm1` wrote.
 
 Students are paired with the rest of the real study (`mfh.studies.real`): the student of seed s
-starts from the no-KD baseline's weights and batch order of seed s.
+starts from the no-KD baseline's weights and batch order of seed s. The teacher's features are
+computed once per seed (`penultimate_features`); only its head runs per student batch.
 """
 
 from __future__ import annotations
@@ -20,47 +20,54 @@ import logging
 
 import torch
 
-from mfh.algorithm1.penultimate import LAYER
 from mfh.algorithm1.selection import drop_ratio, n_dropped
-from mfh.channel_removal import remove_channels
+from mfh.channel_removal import ModifiedTeacher, penultimate_features
 from mfh.device import current as current_device
-from mfh.kd_modes import KD_MODES
+from mfh.kd_modes import KD_MODES, RANKINGS
 from mfh.seeding import numpy_rng
-from mfh.studies.real import fit, kd_config, load_data, load_teachers, student_model
+from mfh.studies.real import (
+    check_student,
+    fit,
+    kd_config,
+    load_data,
+    load_teachers,
+    student_model,
+)
 from mfh.studies.real_io import save_models, split
 from mfh.tables import REAL_MODES_ACC, REAL_SALIENCE
-from mfh.train.minibatch import accuracy, predict_logits
 
 log = logging.getLogger(__name__)
 
+INFORMATIVE_TEACHER = 50.0  # training accuracy (%) of a modified teacher whose student is checked
 
-def read_salience(path, seeds: int) -> torch.Tensor:
-    """salience.csv (table REAL_SALIENCE) -> (seeds, H) normalised salience."""
-    table = [(r["seed"], r["channel"], r["salience"]) for r in REAL_SALIENCE.read_rows(path)]
+
+def read_rankings(path, seeds: int, column: str) -> torch.Tensor:
+    """salience_<pair>.csv (table REAL_SALIENCE) -> (seeds, H): `column` ("salience" or
+    "importance", normalised) of every seed and channel."""
+    table = [(r["seed"], r["channel"], r[column]) for r in REAL_SALIENCE.read_rows(path)]
     channels = 1 + max(k for _, k, _ in table)
     out = torch.full((seeds, channels), float("nan"), dtype=torch.float64)
     for s, k, v in table:
         if s < seeds:
             out[s, k] = v
     if torch.isnan(out).any():
-        raise ValueError(f"{path}: salience missing for some seed or channel (of {seeds} seeds)")
+        raise ValueError(f"{path}: {column} missing for some seed or channel (of {seeds} seeds)")
     return out
 
 
 def removed_channels(
-    mode: int, salience: torch.Tensor, ratio: float, rng_args: tuple
+    mode: int, ranking: torch.Tensor | None, ratio: float, rng_args: tuple, width: int
 ) -> torch.Tensor:
-    """(H,) bool, True = removed: `n_dropped(ratio, H)` channels chosen by `mode` (see KD_MODES).
+    """(H,) bool, True = removed: `n_dropped(ratio, H)` channels chosen by `mode` (KD_MODES).
 
-    salience: (H,) normalised salience of the teacher's channels (unused in mode 0);
+    ranking: (H,) the scores of the mode's ranking (`RANKINGS`; None for mode 0);
     rng_args: (seed, dataset, role, *indices) of mode 0's random draw.
     """
-    h = salience.shape[-1]
-    removed = torch.zeros(h, dtype=torch.bool)
+    removed = torch.zeros(width, dtype=torch.bool)
     if mode == 0:
-        removed[numpy_rng(*rng_args).choice(h, n_dropped(ratio, h), replace=False)] = True
+        removed[numpy_rng(*rng_args).choice(width, n_dropped(ratio, width), replace=False)] = True
         return removed
-    kept = drop_ratio(salience[None], ratio, drop="least" if mode == 1 else "most")[0]
+    kept = drop_ratio(ranking[None], ratio, drop=RANKINGS[mode][1])[0]
     removed[:] = True
     removed[kept] = False
     return removed
@@ -72,6 +79,7 @@ def distill_modes(
     cfg: dict,
     data_path,
     teacher_ckpt,
+    teacher_role: str,
     salience_csv,
     a: str,
     b: str,
@@ -82,25 +90,31 @@ def distill_modes(
     """For every ratio and seed: remove the teacher's channels chosen by `mode`, then distil a
     student on b from the modified teacher; one row per (ratio, seed)."""
     data = load_data(data_path, [a, b])
-    teachers = load_teachers(teacher_ckpt, "unimodal", cfg)
-    salience_all = read_salience(salience_csv, len(teachers))  # (seeds, H)
-    modes_cfg = cfg["modes"]
+    teachers = load_teachers(teacher_ckpt, teacher_role, cfg)
+    rankings = None if mode == 0 else read_rankings(salience_csv, len(teachers), RANKINGS[mode][0])
+    fill, batch_size = cfg["modes"]["fill"], cfg["train"]["batch_size"]
     train_a, test_a = split(data, [a], "train"), split(data, [a], "test")
+    features = [  # per seed: the teacher's (N_train, H) and (N_test, H) features
+        tuple(penultimate_features(t, x.inputs, device=current_device()) for x in (train_a, test_a))
+        for t in teachers
+    ]
     rows, students = [], []
-    for i, ratio in enumerate(modes_cfg["ratios"]):
-        for s, teacher in enumerate(teachers):
+    for i, ratio in enumerate(cfg["modes"]["ratios"]):
+        for s, (teacher, (h_train, h_test)) in enumerate(zip(teachers, features)):
             removed = removed_channels(
-                mode, salience_all[s], ratio, (seed, dataset, f"random_{a}-{b}", i, s)
+                mode,
+                None if rankings is None else rankings[s],
+                ratio,
+                (seed, dataset, f"random_{a}-{b}", i, s),
+                h_train.shape[1],
             )
-            modified = remove_channels(
-                teacher, LAYER, removed, modes_cfg["fill"], train_a.inputs
-            ).to(current_device())
-            teacher_acc = accuracy(modified, test_a, device=current_device())
-            logits = predict_logits(modified, train_a.inputs, device=current_device())
+            modified = ModifiedTeacher(teacher, removed.to(current_device()), fill, h_train)
+            teacher_acc = modified.accuracy(h_test, test_a.y, batch_size)
             student = student_model(cfg, data, dataset, seed, b, s)
-            kd = {"teacher_logits": logits, "kd": kd_config(cfg)}
+            kd = {"teacher": modified.logits_of_rows(h_train), "kd": kd_config(cfg)}
             name = f"mode {mode} r={ratio} KD {a} -> {b}"
             result = fit(student, data, [b], cfg, dataset, seed, s, name, **kd)
+            _check_mode_student(result, modified, h_train, train_a.y, data, cfg, f"{name} seed {s}")
             epoch, val_acc, test_acc = result.best_epoch, result.val_acc, result.test_acc
             rows.append((ratio, s, int(removed.sum()), teacher_acc, epoch, val_acc, test_acc))
             students.append(student)
@@ -110,3 +124,17 @@ def distill_modes(
     log.info(
         "%s mode %d (%s) %s -> %s: %d students", dataset, mode, KD_MODES[mode], a, b, len(rows)
     )
+
+
+def _check_mode_student(result, modified, h_train, y_train, data, cfg, what: str) -> None:
+    """A student at chance stops the run when its modified teacher is right on most training
+    samples (`INFORMATIVE_TEACHER`): pure KD then hands it the labels' information, so learning
+    nothing means broken training. From a teacher that removal has ruined, a student at chance
+    is the mode's faithful outcome (logged)."""
+    teacher_acc = modified.accuracy(h_train, y_train, cfg["train"]["batch_size"])
+    if teacher_acc < INFORMATIVE_TEACHER:
+        log.info(
+            "%s: modified teacher at %.1f%% on the training set: not checked", what, teacher_acc
+        )
+        return
+    check_student(result, data, cfg, what)

@@ -107,15 +107,30 @@ def real_train_params(*extra):
 
 
 def teacher_of(kind):
-    """Input function: the checkpoint of a pair's unimodal or multimodal teacher."""
+    """Input function: the checkpoint of a pair's teacher on a ("unimodal": with params
+    `teacher: joint` the joint net f_a, else the unimodal net) or a + b ("multimodal")."""
 
     def path(wildcards):
         if kind(wildcards) == "multimodal":
             return f"models/{wildcards.dataset}/fusion_{wildcards.pair}.pt"
-        teacher = config[wildcards.dataset]["pairs"][wildcards.pair]["teacher"]
-        return f"models/{wildcards.dataset}/uni_{teacher}.pt"
+        if config[wildcards.dataset]["teacher"] == "joint":
+            return f"models/{wildcards.dataset}/joint_{wildcards.pair}_a.pt"
+        return unimodal_teacher(wildcards)
 
     return path
+
+
+def unimodal_teacher(wildcards):
+    """The unimodal net on a pair's teacher modality."""
+    teacher = config[wildcards.dataset]["pairs"][wildcards.pair]["teacher"]
+    return f"models/{wildcards.dataset}/uni_{teacher}.pt"
+
+
+def joint_start(wildcards):
+    """real_joint's starting teacher: the unimodal net with params `teacher: unimodal`, else none."""
+    if config[wildcards.dataset]["teacher"] == "unimodal":
+        return unimodal_teacher(wildcards)
+    return []
 
 
 def real_accuracies(wildcards):
@@ -128,4 +143,6 @@ def real_accuracies(wildcards):
         + expand(f"{REAL}/acc/fusion_{{p}}.csv", **each)
         + expand(f"{REAL}/acc/kd_{{p}}_{{k}}.csv", **each, k=["unimodal", "multimodal"])
         + expand(f"{REAL}/acc/modes_{{p}}_{{m}}.csv", **each, m=list(KD_MODES))
+        + expand(f"{REAL}/acc/joint_{{p}}.csv", **each)
+        + expand(f"{REAL}/salience_{{p}}.csv", **each)
     )

@@ -1,7 +1,8 @@
 # Real-data studies (PROTOCOL §5) for every dataset of `real_studies`: raw files -> prepared
-# arrays -> unimodal nets (teachers and no-KD baselines) and multimodal teachers -> KD students
-# -> Algorithm 1 on the teachers' penultimate layers -> KD with channels removed (KD modes 0/1/2,
-# mfh/kd_modes.py) -> tables and figures. Built by `snakemake real` (not by the default target:
+# arrays -> unimodal nets (no-KD baselines), multimodal teachers, and Algorithm 1's joint nets
+# (with params `teacher: joint`, the net on a is the teacher) -> KD students -> Algorithm 1 and
+# the teacher-importance control on the teachers' penultimate layers -> KD with channels removed
+# (KD modes 0-4, mfh/kd_modes.py) -> tables and figures. Built by `snakemake real` (not by the default target:
 # it needs data).
 
 
@@ -102,7 +103,9 @@ rule real_distill:
     input:
         data=rules.real_prepare.output.data,
         teacher=teacher_of(lambda wildcards: wildcards.teacher_kind),
-        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill"),
+        sections=real_train_params(
+            "{dataset}.pairs.{pair}", "{dataset}.teacher", "{dataset}.distill", "{dataset}.health"
+        ),
         code=step_code("real_distill"),
     output:
         ckpt=f"{REAL_MODELS}/kd_{{pair}}_{{teacher_kind}}.pt",
@@ -125,11 +128,47 @@ rule real_distill:
         " --threads {threads} --log {log}"
 
 
+rule real_joint:
+    input:
+        data=rules.real_prepare.output.data,
+        start=joint_start,
+        sections=real_train_params(
+            "{dataset}.pairs.{pair}", "{dataset}.teacher", "{dataset}.joint", "{dataset}.health"
+        ),
+        code=step_code("real_joint"),
+    output:
+        ckpt_a=f"{REAL_MODELS}/joint_{{pair}}_a.pt",
+        ckpt_b=f"{REAL_MODELS}/joint_{{pair}}_b.pt",
+        acc=f"{REAL}/acc/joint_{{pair}}.csv",
+        env=f"{REAL}/acc/joint_{{pair}}.env.json",
+    log:
+        "logs/{dataset}/real_joint_{pair}.log",
+    benchmark:
+        "logs/{dataset}/real_joint_{pair}.benchmark.tsv"
+    priority: 1  # the joint nets are the teachers: on the critical path
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=GPUS,
+    params:
+        start=lambda wildcards, input: input.start or "none",
+    shell:
+        "python -m mfh real_joint --study {wildcards.dataset} --params {input.sections}"
+        " --data {input.data} --pair {wildcards.pair} --unimodal-teacher {params.start}"
+        " --out-ckpt-a {output.ckpt_a} --out-ckpt-b {output.ckpt_b} --out-acc {output.acc}"
+        " --out-env {output.env} --threads {threads} --log {log}"
+
+
 rule real_salience:
     input:
         data=rules.real_prepare.output.data,
+        joint_a=rules.real_joint.output.ckpt_a,
+        joint_b=rules.real_joint.output.ckpt_b,
         teacher=teacher_of(lambda wildcards: "unimodal"),
-        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.salience"),
+        sections=real_train_params(
+            "{dataset}.pairs.{pair}", "{dataset}.teacher", "{dataset}.salience"
+        ),
         code=step_code("real_salience"),
     output:
         csv=f"{REAL}/salience_{{pair}}.csv",
@@ -146,7 +185,8 @@ rule real_salience:
         gpu=GPUS,
     shell:
         "python -m mfh real_salience --study {wildcards.dataset} --params {input.sections}"
-        " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
+        " --data {input.data} --pair {wildcards.pair} --joint-a {input.joint_a}"
+        " --joint-b {input.joint_b} --teacher {input.teacher}"
         " --out-csv {output.csv} --out-env {output.env} --threads {threads} --log {log}"
 
 
@@ -155,7 +195,13 @@ rule real_modes:
         data=rules.real_prepare.output.data,
         teacher=teacher_of(lambda wildcards: "unimodal"),
         salience=rules.real_salience.output.csv,
-        sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.distill", "{dataset}.modes"),
+        sections=real_train_params(
+            "{dataset}.pairs.{pair}",
+            "{dataset}.teacher",
+            "{dataset}.distill",
+            "{dataset}.modes",
+            "{dataset}.health",
+        ),
         code=step_code("real_modes"),
     output:
         ckpt=f"{REAL_MODELS}/modes_{{pair}}_{{kd_mode}}.pt",
@@ -181,7 +227,9 @@ rule real_modes:
 rule real_collect:
     input:
         real_accuracies,
-        sections=sections("{dataset}.seeds", "{dataset}.pairs", "{dataset}.modes"),
+        sections=sections(
+            "{dataset}.seeds", "{dataset}.pairs", "{dataset}.modes", "{dataset}.teacher"
+        ),
         code=step_code("real_collect"),
     output:
         failure=f"{REAL}/failure_case.csv",

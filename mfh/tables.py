@@ -12,10 +12,15 @@ Synthetic studies (results/<study>/ for gauss_gamma, gauss_alpha and gauss_modif
     VENN                             venn.csv: the Venn counts, true and estimated (`mfh.venn`)
 Real-data studies (results/<dataset>/):
     REAL_ACC                         acc/{uni,fusion,kd}_*.csv: one row per seed
-    REAL_SALIENCE                    salience_<pair>.csv: Algorithm 1 per seed x channel
+    REAL_JOINT                       acc/joint_<pair>.csv: Algorithm 1's joint nets per seed
+    REAL_SALIENCE                    salience_<pair>.csv: Algorithm 1 and the control's teacher
+                                     importance per seed x channel
     REAL_MODES_ACC                   acc/modes_<pair>_<mode>.csv: one row per ratio x seed
     FAILURE_CASE, FAILURE_SUMMARY    failure_case.csv, failure_case_summary.csv (paper Table 1)
     MFH_MODES, MFH_MODES_SUMMARY     mfh_modes.csv, mfh_modes_summary.csv
+    MODE_DIFFERENCES                 mode_differences.csv: paired differences between modes
+    RANKING_AGREEMENT                ranking_agreement.csv: Algorithm 1 vs teacher importance
+    JOINT_SUMMARY                    joint_nets.csv: the joint nets' accuracy and dead channels
 """
 
 from __future__ import annotations
@@ -146,9 +151,30 @@ REAL_ACC = Table(
     (*integers("seed", "best_epoch"), *decimals("val_acc", "test_acc")),
     keys=("seed",),
 )
+# net: "a" (the teacher's modality; with `teacher: joint` the teacher itself) or "b"; accuracies
+# of the last epoch's weights (the reference keeps them); dead, constant: penultimate channels
+# (`mfh.health`)
+REAL_JOINT = Table(
+    "joint nets",
+    (
+        *integers("seed"),
+        *texts("net", "modality"),
+        *decimals("val_acc", "test_acc", "final_loss"),
+        *integers("dead", "constant"),
+    ),
+    keys=("seed", "net"),
+)
+# raw, salience: Algorithm 1 (MSE of f_a permuted against f_b), before and after min-max;
+# importance_raw, importance: the same with the teacher's own logits as the target (the control)
 REAL_SALIENCE = Table(
     "salience",
-    (*integers("seed", "channel"), *decimals("raw", spec=".6g"), *decimals("salience", spec=_SIX)),
+    (
+        *integers("seed", "channel"),
+        *decimals("raw", spec=".6g"),
+        *decimals("salience", spec=_SIX),
+        *decimals("importance_raw", spec=".6g"),
+        *decimals("importance", spec=_SIX),
+    ),
     keys=("seed", "channel"),
 )
 # ratio: as in params.yaml (a float, so not a key); removed: the number of teacher channels
@@ -198,5 +224,38 @@ MFH_MODES_SUMMARY = Table(
         *_MODE,
         *_MEAN_STD,
         *decimals("nokd_mean", "nokd_std", "regular_kd_mean", "regular_kd_std", nullable=True),
+    ),
+)
+# comparison "1-0": mode 1 minus mode 0, paired by seed; student_*: the students' accuracy
+# difference, mean and 95 % Student-t interval over seeds; teacher_x, teacher_y: the modified
+# teachers' own test accuracy (mean over seeds) of the two modes
+MODE_DIFFERENCES = Table(
+    "KD mode differences",
+    (
+        *_PAIR,
+        *texts("comparison"),
+        *decimals("ratio"),
+        *integers("n"),
+        *decimals("student_diff"),
+        *decimals("ci_low", "ci_high", nullable=True),
+        *decimals("teacher_x", "teacher_y"),
+    ),
+)
+# per pair and seed: Spearman correlation of Algorithm 1's salience and the teacher importance
+# over the channels, and per ratio the share of the channels mode 1 keeps that mode 3 keeps too
+RANKING_AGREEMENT = Table(
+    "ranking agreement",
+    (*_PAIR, *integers("seed"), *decimals("ratio", "spearman", "kept_overlap")),
+)
+# per pair and net: the joint nets' accuracies and dead channels, mean (and sd) over seeds
+JOINT_SUMMARY = Table(
+    "joint nets summary",
+    (
+        *_PAIR,
+        *texts("net", "modality"),
+        *integers("n"),
+        *decimals("val_mean", "test_mean"),
+        *decimals("test_std", nullable=True),
+        *decimals("dead_mean", "constant_mean"),
     ),
 )

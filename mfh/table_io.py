@@ -20,8 +20,9 @@ import csv
 import io
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from mfh.errors import DataError
 from mfh.io import write_text_atomic
@@ -81,7 +82,8 @@ def flags(*names: str) -> tuple[Column, ...]:
 @dataclass(frozen=True)
 class Table:
     """A CSV table: `name` (for messages), its `columns` in file order, and its `keys`, the
-    columns that identify a row (integers, unique together; checked by `check_frame`)."""
+    columns that identify a row (integer or text columns, unique together; checked by
+    `check_frame`)."""
 
     name: str
     columns: tuple[Column, ...]
@@ -136,7 +138,8 @@ class Table:
     def check_frame(self, frame: pd.DataFrame, source) -> pd.DataFrame:
         """`frame`'s columns of this table, in order, after checking that they are all there,
         that it has rows, that non-nullable columns hold no missing value and that the keys are
-        unique integers. Errors name `source` (the file, or what the frame is)."""
+        unique together, integer keys integers. Errors name `source` (the file, or what the frame
+        is)."""
         import pandas as pd
 
         self._check_columns(frame.columns, source)
@@ -146,7 +149,7 @@ class Table:
         empty = [c.name for c in self.columns if not c.nullable and frame[c.name].isna().any()]
         if empty:
             raise DataError(f"{source}: missing values in column(s) {empty}")
-        for key in self.keys:
+        for key in (c.name for c in self.columns if c.name in self.keys and c.kind is int):
             if not pd.api.types.is_integer_dtype(frame[key]):
                 raise DataError(
                     f"{source}: column {key!r} must hold integers, has {frame[key].dtype}"

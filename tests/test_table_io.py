@@ -143,6 +143,16 @@ def test_readers_reject_bad_cells_missing_files_and_repeated_keys(tmp_path: Path
         EVERY_KIND.read_rows(tmp_path / "none.csv")
 
 
+def test_keys_may_be_integer_and_text_columns(tmp_path: Path) -> None:
+    table = Table("nets", (*integers("seed"), *texts("net")), keys=("seed", "net"))
+    path = tmp_path / "nets.csv"
+    path.write_text("seed,net\n0,a\n0,b\n")
+    assert table.read_frame(path)["net"].tolist() == ["a", "b"]
+    path.write_text("seed,net\n0,a\n0,a\n")
+    with pytest.raises(DataError, match=r"duplicate rows for \{'seed': 0, 'net': 'a'\}"):
+        table.read_frame(path)
+
+
 def test_settings_are_read_as_the_table_their_header_names(tmp_path: Path) -> None:
     path = tmp_path / "settings.csv"
     tables.MODIFY_SETTINGS.write(path, [(0, 30, 10, 10, 0.25, 0.75, 0.0, 10, 30, 0)])
@@ -155,8 +165,8 @@ def test_settings_are_read_as_the_table_their_header_names(tmp_path: Path) -> No
 
 def test_every_table_of_the_workflow_is_well_formed() -> None:
     defined = [value for value in vars(tables).values() if isinstance(value, Table)]
-    assert len(defined) == 18
+    assert len(defined) == 22
     for table in defined:
         assert len(set(table.names)) == len(table.names), table.name
         assert set(table.keys) <= set(table.names), table.name
-        assert all(c.kind is int for c in table.columns if c.name in table.keys), table.name
+        assert all(c.kind in (int, str) for c in table.columns if c.name in table.keys), table.name

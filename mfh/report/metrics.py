@@ -2,7 +2,8 @@
 `dvc exp show` and `dvc metrics diff` compare experiments by their outcomes.
 
 Accuracies and gains are in percentage points, rounded to 2 decimals (the precision the README
-reports); settings are keyed by their gamma ("gamma=0.250"), real-data pairs by their name.
+reports); settings are keyed by their gamma ("gamma=0.250"), real-data pairs by their name and
+ratios as "r=0.75".
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from mfh.io import write_text_atomic
 
 def _r(value) -> float:
     return round(float(value), 2)
+
+
+def _ratio(value) -> str:
+    return f"r={float(value):.2f}"
 
 
 def _gamma(value) -> str:
@@ -48,9 +53,16 @@ def modify_metrics(summary: pd.DataFrame) -> dict:
     return {"gain": gain, "mod_teacher_acc": teacher, "precision_at_k": precision}
 
 
-def real_metrics(failure_summary: pd.DataFrame, modes_summary: pd.DataFrame, pairs) -> dict:
+def real_metrics(
+    failure_summary: pd.DataFrame,
+    modes_summary: pd.DataFrame,
+    mode_differences: pd.DataFrame,
+    pairs,
+) -> dict:
     """A real dataset: per pair, the students of the failure case (no KD, unimodal and multimodal
-    teacher) and the students of the KD modes per ratio. `pairs`: [(name, teacher, student)]."""
+    teacher), the students of the KD modes per ratio, and the paired differences between modes
+    per ratio ("1-0": mode 1 minus mode 0, mean over seeds). `pairs`: [(name, teacher,
+    student)]."""
     name_of = {(t, s): n for n, t, s in pairs}
     failure: dict = {}
     for row in failure_summary.itertuples():
@@ -61,10 +73,12 @@ def real_metrics(failure_summary: pd.DataFrame, modes_summary: pd.DataFrame, pai
     modes: dict = {}
     for row in modes_summary.itertuples():
         pair = modes.setdefault(name_of[(row.teacher_modality, row.student_modality)], {})
-        pair.setdefault(f"r={float(row.ratio):.2f}", {})[f"mode{int(row.mode)}"] = _r(
-            row.student_mean
-        )
-    return {"failure_case": failure, "modes": modes}
+        pair.setdefault(_ratio(row.ratio), {})[f"mode{int(row.mode)}"] = _r(row.student_mean)
+    differences: dict = {}
+    for row in mode_differences.itertuples():
+        pair = differences.setdefault(name_of[(row.teacher_modality, row.student_modality)], {})
+        pair.setdefault(_ratio(row.ratio), {})[row.comparison] = _r(row.student_diff)
+    return {"failure_case": failure, "modes": modes, "mode_differences": differences}
 
 
 def write_metrics(metrics: dict, path) -> None:

@@ -1,81 +1,91 @@
-"""Tables of the real-data studies, from the per-job accuracy CSVs under results/<dataset>/.
+"""Tables of the real-data studies, from the per-job files under results/<dataset>/ (read by
+`mfh.report.real.inputs`; <pair> is a pair's name in params.yaml, its teacher modality a and its
+student modality b).
 
-Files read (written by `mfh.studies.real`; tables of `mfh.tables`; <pair> is a pair's name in
-params.yaml, its teacher modality a and its student modality b):
-    acc/uni_<m>.csv                   REAL_ACC: the unimodal teacher / no-KD student on m
-    acc/fusion_<pair>.csv             REAL_ACC: the multimodal teacher on a + b
-    acc/kd_<pair>_<teacher>.csv       REAL_ACC: KD students, teacher = unimodal | multimodal
-    acc/modes_<pair>_<mode>.csv       REAL_MODES_ACC: the KD modes' students
-Tables written:
+Tables written by `collect_real` (`mfh.tables`):
     failure_case.csv          FAILURE_CASE: one row per pair x teacher (none | unimodal |
                               multimodal) x seed
     failure_case_summary.csv  FAILURE_SUMMARY: mean and std per pair x teacher
     mfh_modes.csv             MFH_MODES: one row per pair x mode x ratio x seed
     mfh_modes_summary.csv     MFH_MODES_SUMMARY: mean and std per pair x mode x ratio, with the
                               pair's no-KD and regular-KD student accuracy
+    mode_differences.csv      MODE_DIFFERENCES: paired differences between modes
+                              (`mfh.report.real.differences`)
+    ranking_agreement.csv     RANKING_AGREEMENT: Algorithm 1's ranking against the teacher
+                              importance (`mfh.report.real.differences`)
+    joint_nets.csv            JOINT_SUMMARY: Algorithm 1's jointly trained nets per pair x net
+
+The teacher of regular KD (the failure case's "unimodal" teacher, on modality a alone) is, with
+params `<dataset>.teacher` "joint" (the reference), Algorithm 1's jointly trained net a
+(acc/joint_<pair>.csv), with "unimodal" the unimodal net (acc/uni_<a>.csv). The no-KD student
+is always acc/uni_<b>.csv.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
 from mfh.errors import DataError
 from mfh.kd_modes import KD_MODES
-from mfh.table_io import Table
+from mfh.report.real.differences import mode_differences, ranking_agreement
+from mfh.report.real.inputs import Pairs, accuracy, joint_nets, read_seeds
 from mfh.tables import (
     FAILURE_CASE,
     FAILURE_SUMMARY,
+    JOINT_SUMMARY,
     MFH_MODES,
     MFH_MODES_SUMMARY,
-    REAL_ACC,
+    MODE_DIFFERENCES,
+    RANKING_AGREEMENT,
     REAL_MODES_ACC,
 )
 
-Pairs = Sequence[tuple[str, str, str]]  # (name, teacher modality, student modality)
+TEACHERS = ("joint", "unimodal")  # params <dataset>.teacher: who teaches regular KD
 TABLES = {
     "failure_case": FAILURE_CASE,
     "failure_case_summary": FAILURE_SUMMARY,
     "mfh_modes": MFH_MODES,
     "mfh_modes_summary": MFH_MODES_SUMMARY,
+    "mode_differences": MODE_DIFFERENCES,
+    "ranking_agreement": RANKING_AGREEMENT,
+    "joint_nets": JOINT_SUMMARY,
 }
 
 
-def _read(path: Path, table: Table, seeds: int) -> pd.DataFrame:
-    """The rows of seeds 0 .. seeds-1 of the file at `path`; DataError if one is missing."""
-    frame = table.read_frame(path)
-    absent = sorted(set(range(seeds)) - set(frame["seed"]))
-    if absent:
-        raise DataError(f"{path}: missing seed(s) {absent} of {seeds}")
-    return frame[frame["seed"] < seeds]
+def _unimodal_teacher(results: Path, name: str, a: str, b: str, seeds: int, teacher: str):
+    """The test accuracy of regular KD's teacher on modality a, indexed by seed (see the module
+    doc)."""
+    if teacher == "unimodal":
+        return accuracy(results, f"uni_{a}", seeds)["test_acc"]
+    nets = joint_nets(results, name, a, b, seeds)
+    return nets[nets["net"] == "a"].set_index("seed")["test_acc"]
 
 
-def _acc(results: Path, name: str, seeds: int) -> pd.DataFrame:
-    return _read(results / "acc" / f"{name}.csv", REAL_ACC, seeds).set_index("seed")
-
-
-def failure_case(results: Path, pairs: Pairs, seeds: int) -> pd.DataFrame:
+def failure_case(results: Path, pairs: Pairs, seeds: int, teacher: str) -> pd.DataFrame:
     """Table FAILURE_CASE: per pair and seed, the no-KD student and the unimodal and the
-    multimodal teacher with their KD students."""
+    multimodal teacher with their KD students; `teacher`: "joint" or "unimodal" (module doc)."""
+    if teacher not in TEACHERS:
+        raise ValueError(f"teacher must be one of {TEACHERS}, got {teacher!r}")
     rows = []
     for name, a, b in pairs:
-        nokd = _acc(results, f"uni_{b}", seeds)
+        nokd = accuracy(results, f"uni_{b}", seeds)["test_acc"]
         teachers = {
             "unimodal": (
-                _acc(results, f"uni_{a}", seeds),
-                _acc(results, f"kd_{name}_unimodal", seeds),
+                _unimodal_teacher(results, name, a, b, seeds, teacher),
+                accuracy(results, f"kd_{name}_unimodal", seeds)["test_acc"],
             ),
             "multimodal": (
-                _acc(results, f"fusion_{name}", seeds),
-                _acc(results, f"kd_{name}_multimodal", seeds),
+                accuracy(results, f"fusion_{name}", seeds)["test_acc"],
+                accuracy(results, f"kd_{name}_multimodal", seeds)["test_acc"],
             ),
         }
         for s in range(seeds):
-            rows.append((a, b, "none", s, float("nan"), nokd.at[s, "test_acc"]))
-            for kind, (teacher, student) in teachers.items():
-                rows.append((a, b, kind, s, teacher.at[s, "test_acc"], student.at[s, "test_acc"]))
+            rows.append((a, b, "none", s, float("nan"), nokd[s]))
+            for kind, (teacher_acc, student_acc) in teachers.items():
+                rows.append((a, b, kind, s, teacher_acc[s], student_acc[s]))
     return pd.DataFrame(rows, columns=FAILURE_CASE.names)
 
 
@@ -122,7 +132,7 @@ def mfh_modes(
     for name, a, b in pairs:
         for mode in modes:
             path = results / "acc" / f"modes_{name}_{mode}.csv"
-            frame = _read(path, REAL_MODES_ACC, seeds)
+            frame = read_seeds(path, REAL_MODES_ACC, seeds)
             frame = frame[frame["ratio"].isin(ratios)]
             if len(frame) != len(ratios) * seeds:
                 raise DataError(f"{path}: expected {len(ratios)} ratios x {seeds} seeds")
@@ -152,23 +162,53 @@ def summarise_modes(table: pd.DataFrame, failure: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
+def joint_summary(results: Path, pairs: Pairs, seeds: int) -> pd.DataFrame:
+    """Table JOINT_SUMMARY: per pair and net ("a", "b") of Algorithm 1's joint training, the
+    mean over seeds of the validation and test accuracy (and the test sd), and of the dead and
+    constant penultimate channels."""
+    frames = []
+    for name, a, b in pairs:
+        summary = (
+            joint_nets(results, name, a, b, seeds)
+            .groupby(["net", "modality"], sort=True)
+            .agg(
+                n=("seed", "count"),
+                val_mean=("val_acc", "mean"),
+                test_mean=("test_acc", "mean"),
+                test_std=("test_acc", "std"),
+                dead_mean=("dead", "mean"),
+                constant_mean=("constant", "mean"),
+            )
+            .reset_index()
+        )
+        summary.insert(0, "student_modality", b)
+        summary.insert(0, "teacher_modality", a)
+        frames.append(summary)
+    return pd.concat(frames, ignore_index=True)[JOINT_SUMMARY.names]
+
+
 def collect_real(
     results,
     pairs: Pairs,
     modes: Sequence[int],
     ratios: Sequence[float],
     seeds: int,
+    teacher: str,
 ) -> dict[str, pd.DataFrame]:
-    """Read every accuracy file of a dataset and write the four tables into `results`
-    (`mfh.table_io`: atomic, byte-deterministic); returns them by name (see `TABLES`)."""
+    """Read every per-job file of a dataset and write the tables of `TABLES` into `results`
+    (`mfh.table_io`: atomic, byte-deterministic); returns them by name (the file stems).
+    `teacher`: params `<dataset>.teacher`, "joint" or "unimodal" (see the module doc)."""
     results = Path(results)
-    failure = failure_case(results, pairs, seeds)
+    failure = failure_case(results, pairs, seeds, teacher)
     modes_table = mfh_modes(results, pairs, modes, ratios, seeds)
     tables = {
         "failure_case": failure,
         "failure_case_summary": summarise_failure_case(failure),
         "mfh_modes": modes_table,
         "mfh_modes_summary": summarise_modes(modes_table, failure),
+        "mode_differences": mode_differences(modes_table, ratios),
+        "ranking_agreement": ranking_agreement(results, pairs, ratios, seeds),
+        "joint_nets": joint_summary(results, pairs, seeds),
     }
     for name, frame in tables.items():
         TABLES[name].write_frame(results / f"{name}.csv", frame)

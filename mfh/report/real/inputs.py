@@ -1,0 +1,62 @@
+"""The per-job files a real-data report reads (written by `mfh.studies.real` and its salience and
+KD-mode steps under results/<dataset>/), each read with its table of `mfh.tables` and checked to
+hold every seed asked for: a missing seed is a `DataError` naming the file.
+
+    acc/<name>.csv          REAL_ACC            `accuracy`: uni_<m>, fusion_<pair>, kd_<pair>_<kind>
+    acc/joint_<pair>.csv    REAL_JOINT          `joint_nets`: Algorithm 1's jointly trained nets
+    salience_<pair>.csv     REAL_SALIENCE       `salience`: Algorithm 1 and the teacher importance
+    acc/modes_<pair>_<m>.csv  REAL_MODES_ACC    `read_seeds` (the caller checks the ratios)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from mfh.errors import DataError
+from mfh.table_io import Table
+from mfh.tables import REAL_ACC, REAL_JOINT, REAL_SALIENCE
+
+Pairs = Sequence[tuple[str, str, str]]  # (name, teacher modality a, student modality b)
+JOINT_NETS = ("a", "b")  # net "a" on the teacher's modality, net "b" on the student's
+
+
+def read_seeds(path: Path, table: Table, seeds: int) -> pd.DataFrame:
+    """The rows of seeds 0 .. seeds-1 of the file at `path`; DataError if one is missing."""
+    frame = table.read_frame(path)
+    absent = sorted(set(range(seeds)) - set(frame["seed"]))
+    if absent:
+        raise DataError(f"{path}: missing seed(s) {absent} of {seeds}")
+    return frame[frame["seed"] < seeds]
+
+
+def accuracy(results: Path, name: str, seeds: int) -> pd.DataFrame:
+    """acc/<name>.csv (REAL_ACC), indexed by seed."""
+    return read_seeds(results / "acc" / f"{name}.csv", REAL_ACC, seeds).set_index("seed")
+
+
+def joint_nets(results: Path, name: str, a: str, b: str, seeds: int) -> pd.DataFrame:
+    """acc/joint_<name>.csv (REAL_JOINT) of the pair `name` (teacher modality a, student b):
+    nets "a" and "b" of every seed; DataError if one is missing or on another modality."""
+    path = results / "acc" / f"joint_{name}.csv"
+    frame = read_seeds(path, REAL_JOINT, seeds)
+    frame = frame[frame["net"].isin(JOINT_NETS)]
+    absent = sorted(
+        {(s, net) for s in range(seeds) for net in JOINT_NETS}
+        - set(zip(frame["seed"], frame["net"]))
+    )
+    if absent:
+        raise DataError(f"{path}: missing (seed, net) {absent}")
+    expected = frame["net"].map({"a": a, "b": b})
+    if (frame["modality"] != expected).any():
+        wrong = frame.loc[frame["modality"] != expected, ["seed", "net", "modality"]].iloc[0]
+        raise DataError(f"{path}: {wrong.to_dict()}, but the pair's nets are a={a}, b={b}")
+    return frame
+
+
+def salience(path: Path, seeds: int) -> pd.DataFrame:
+    """A salience_<pair>.csv (REAL_SALIENCE), sorted by seed and channel."""
+    frame = read_seeds(path, REAL_SALIENCE, seeds)
+    return frame.sort_values(["seed", "channel"], ignore_index=True)

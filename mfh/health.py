@@ -4,7 +4,8 @@ net, what is wrong and the params to look at; the thresholds are params (`<datas
 
     check_above_chance  a net's validation accuracy must beat chance (1/C) by a one-sided
                         binomial test at level `p_value`: with n samples and k correct, the
-                        probability of k or more correct by guessing must be below p_value
+                        probability of k or more correct by guessing must not exceed p_value
+                        (p_value 1 turns the check off)
     channel_counts      dead penultimate channels (never active on the training set: a ReLU
                         that outputs 0 for every sample) and constant ones (dead included)
     check_channels      more than `max_dead_share` of the channels dead stops the run
@@ -29,10 +30,10 @@ def chance_p_value(acc: float, n: int, n_classes: int) -> float:
 def check_above_chance(acc: float, n: int, n_classes: int, what: str, p_value: float) -> None:
     """HealthError unless `acc` (percent, on n validation samples) is above chance at p_value."""
     p = chance_p_value(acc, n, n_classes)
-    if p >= p_value:
+    if p > p_value:
         raise HealthError(
             f"{what}: validation accuracy {acc:.1f}% on {n} samples is not above chance "
-            f"({100.0 / n_classes:.1f}%; binomial p = {p:.2g} >= health.p_value {p_value}): the "
+            f"({100.0 / n_classes:.1f}%; binomial p = {p:.2g} > health.p_value {p_value}): the "
             "run is broken; check its lr and epochs in params.yaml"
         )
 

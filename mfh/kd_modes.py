@@ -31,3 +31,12 @@ RANKINGS = {
 }
 # the paired comparisons of the study: (mode x, mode y) -> the difference x - y per seed
 COMPARISONS = ((1, 0), (0, 2), (3, 0), (0, 4), (1, 3), (2, 4))
+
+
+def mode_ratios(modes: dict) -> dict[int, list[float]]:
+    """Params `<dataset>.modes` -> {mode: the ratios it is run at}: the control's modes 3 and 4
+    at `control_ratios` (by default fewer, to fit the time budget), the others at `ratios`."""
+    return {
+        mode: list(modes["control_ratios"] if mode in (3, 4) else modes["ratios"])
+        for mode in KD_MODES
+    }

@@ -7,18 +7,23 @@ import math
 
 import pandas as pd
 import pytest
-import torch
 
 from mfh.errors import DataError
-from mfh.kd_modes import KD_MODES
+from mfh.kd_modes import COMPARISONS, KD_MODES
 from mfh.report.metrics import real_metrics
 from mfh.report.real.tables import collect_real
-from mfh.studies.real_modes import removed_channels
 from mfh.tables import REAL_JOINT, REAL_SALIENCE
 
 PAIRS = [("a-b", "a", "b")]
 MODES = list(KD_MODES)
 SEEDS = 2
+
+
+def at(modes, ratios):
+    """{mode: ratios}: every mode at the same ratios."""
+    return {mode: ratios for mode in modes}
+
+
 RAW = [0.9, 0.1, 0.5, 1.0, 0.0, 0.3, 0.7, 0.2]  # Algorithm 1's raw salience of 8 channels
 
 
@@ -79,7 +84,7 @@ def results(tmp_path):
 
 
 def test_failure_case_and_modes_tables(results):
-    tables = collect_real(results, PAIRS, MODES, [0.5], SEEDS, "unimodal")
+    tables = collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "unimodal")
     summary = tables["failure_case_summary"].set_index("teacher")
     assert summary.at["multimodal", "teacher_mean"] == 91
     assert summary.at["unimodal", "teacher_mean"] == 81  # acc/uni_a.csv
@@ -100,7 +105,7 @@ def test_failure_case_and_modes_tables(results):
 
 
 def test_the_joint_teacher_is_read_from_the_joint_nets(results):
-    failure = collect_real(results, PAIRS, MODES, [0.5], SEEDS, "joint")["failure_case"]
+    failure = collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "joint")["failure_case"]
     unimodal = failure[failure["teacher"] == "unimodal"]
     assert unimodal["teacher_acc"].tolist() == [84, 86]  # net a of acc/joint_a-b.csv
     assert failure.loc[failure["teacher"] == "none", "student_acc"].tolist() == [60, 62]
@@ -108,11 +113,11 @@ def test_the_joint_teacher_is_read_from_the_joint_nets(results):
 
 def test_an_unknown_teacher_design_is_refused(results):
     with pytest.raises(ValueError, match="teacher must be one of"):
-        collect_real(results, PAIRS, MODES, [0.5], SEEDS, "fusion")
+        collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "fusion")
 
 
 def test_joint_nets_summary(results):
-    joint = collect_real(results, PAIRS, MODES, [0.5], SEEDS, "joint")["joint_nets"]
+    joint = collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "joint")["joint_nets"]
     joint = joint.set_index("net")
     assert joint.at["a", "modality"] == "a" and joint.at["b", "n"] == SEEDS
     assert joint.at["a", "test_mean"] == 85 and joint.at["b", "test_mean"] == 59
@@ -121,7 +126,7 @@ def test_joint_nets_summary(results):
 
 
 def test_paired_mode_differences(results):
-    tables = collect_real(results, PAIRS, MODES, [0.5], SEEDS, "joint")
+    tables = collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "joint")
     diffs = tables["mode_differences"].set_index("comparison")
     assert list(diffs.index) == ["1-0", "0-2", "3-0", "0-4", "1-3", "2-4"]
     # mode 1 beats mode 0 by exactly 2 points on every seed: no spread, a zero-width interval
@@ -149,17 +154,17 @@ def test_paired_mode_differences(results):
 
 
 def test_differences_need_two_seeds_for_an_interval(results):
-    diffs = collect_real(results, PAIRS, MODES, [0.5], 1, "joint")["mode_differences"]
+    diffs = collect_real(results, PAIRS, at(MODES, [0.5]), 1, "joint")["mode_differences"]
     assert (diffs["n"] == 1).all() and diffs[["ci_low", "ci_high"]].isna().all().all()
 
 
 def test_comparisons_of_modes_not_collected_are_left_out(results):
-    diffs = collect_real(results, PAIRS, [0, 1, 2], [0.5], SEEDS, "joint")["mode_differences"]
+    diffs = collect_real(results, PAIRS, at([0, 1, 2], [0.5]), SEEDS, "joint")["mode_differences"]
     assert diffs["comparison"].tolist() == ["1-0", "0-2"]
 
 
 def test_the_same_ranking_agrees_fully(results):
-    agreement = collect_real(results, PAIRS, MODES, [0.25, 0.5], SEEDS, "joint")[
+    agreement = collect_real(results, PAIRS, at(MODES, [0.25, 0.5]), SEEDS, "joint")[
         "ranking_agreement"
     ]
     assert len(agreement) == SEEDS * 2
@@ -169,7 +174,7 @@ def test_the_same_ranking_agrees_fully(results):
 
 def test_the_reversed_ranking_disagrees_fully(results):
     _salience(results / "salience_a-b.csv", lambda v: -v)
-    agreement = collect_real(results, PAIRS, MODES, [0.25, 0.5], SEEDS, "joint")[
+    agreement = collect_real(results, PAIRS, at(MODES, [0.25, 0.5]), SEEDS, "joint")[
         "ranking_agreement"
     ].set_index(["seed", "ratio"])
     assert agreement["spearman"].tolist() == pytest.approx([-1.0] * 4)
@@ -180,7 +185,9 @@ def test_the_reversed_ranking_disagrees_fully(results):
 
 def test_tied_ranks_are_averaged(results):
     _salience(results / "salience_a-b.csv", lambda v: min(v, 0.3))  # RAW's 5 largest tie
-    rho = collect_real(results, PAIRS, MODES, [0.5], 1, "joint")["ranking_agreement"]["spearman"]
+    rho = collect_real(results, PAIRS, at(MODES, [0.5]), 1, "joint")["ranking_agreement"][
+        "spearman"
+    ]
     # ranks 7 2 5 8 1 4 6 3 against 6 2 6 6 1 6 6 3: scipy.stats.spearmanr gives 0.87287...
     assert rho.iloc[0] == pytest.approx(0.8728715609439694)
 
@@ -188,7 +195,7 @@ def test_tied_ranks_are_averaged(results):
 def test_figures_are_deterministic_pngs(results, tmp_path):
     from mfh.report.real.figures import plot_real
 
-    collect_real(results, PAIRS, MODES, [0.25, 0.5], SEEDS, "joint")
+    collect_real(results, PAIRS, at(MODES, [0.25, 0.5]), SEEDS, "joint")
     names = ("mfh_modes.png", "salience.png", "failure_case.png")
     for folder in ("one", "two"):
         plot_real(results, PAIRS, "test", *(tmp_path / folder / name for name in names))
@@ -199,27 +206,27 @@ def test_figures_are_deterministic_pngs(results, tmp_path):
 
 def test_no_failure_when_the_multimodal_student_is_better(results):
     _acc(results / "acc/kd_a-b_multimodal.csv", [70, 72])
-    summary = collect_real(results, PAIRS, MODES, [0.5], SEEDS, "joint")["failure_case_summary"]
+    summary = collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "joint")["failure_case_summary"]
     assert not summary["failure"].any()
 
 
 def test_missing_seed_is_named(results):
     _acc(results / "acc/kd_a-b_unimodal.csv", [65])
     with pytest.raises(DataError, match=r"kd_a-b_unimodal.csv: missing seed\(s\) \[1\]"):
-        collect_real(results, PAIRS, MODES, [0.5], SEEDS, "joint")
+        collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "joint")
 
 
 @pytest.mark.parametrize("teacher", ["joint", "unimodal"])  # both designs summarise the joint nets
 def test_missing_joint_seed_is_named(results, teacher):
     _joint(results / "acc/joint_a-b.csv", seeds=[0])
     with pytest.raises(DataError, match=r"joint_a-b.csv: missing seed\(s\) \[1\]"):
-        collect_real(results, PAIRS, MODES, [0.5], SEEDS, teacher)
+        collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, teacher)
 
 
 def test_missing_joint_net_is_named(results):
     _joint(results / "acc/joint_a-b.csv", nets=["a"])
     with pytest.raises(DataError, match=r"joint_a-b.csv: missing \(seed, net\) \[\(0, 'b'\)"):
-        collect_real(results, PAIRS, MODES, [0.5], SEEDS, "joint")
+        collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "joint")
 
 
 def test_missing_salience_seed_is_named(results):
@@ -227,31 +234,20 @@ def test_missing_salience_seed_is_named(results):
         results / "salience_a-b.csv", [(0, k, v, v, v, v) for k, v in enumerate(RAW)]
     )
     with pytest.raises(DataError, match=r"salience_a-b.csv: missing seed\(s\) \[1\]"):
-        collect_real(results, PAIRS, MODES, [0.5], SEEDS, "joint")
+        collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "joint")
 
 
 def test_missing_file_is_named(results):
     (results / "acc/modes_a-b_2.csv").unlink()
     with pytest.raises(DataError, match="modes_a-b_2.csv: no such file"):
-        collect_real(results, PAIRS, MODES, [0.5], SEEDS, "joint")
+        collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "joint")
 
 
-SALIENCE = torch.tensor([0.9, 0.1, 0.5, 1.0, 0.0, 0.3, 0.7, 0.2])  # (H,) = 8 channels
-
-
-def test_mode_1_removes_the_least_general_channels():
-    removed = removed_channels(1, SALIENCE, 0.5, (0, "t", "r"))
-    assert removed.tolist() == [False, True, False, False, True, True, False, True]
-
-
-def test_mode_2_removes_the_most_general_channels():
-    removed = removed_channels(2, SALIENCE, 0.25, (0, "t", "r"))
-    assert torch.nonzero(removed).flatten().tolist() == [0, 3]
-
-
-def test_mode_0_is_random_seeded_and_ignores_salience():
-    first = removed_channels(0, SALIENCE, 0.5, (0, "t", "r", 1))
-    assert int(first.sum()) == 4
-    assert torch.equal(first, removed_channels(0, torch.zeros(8), 0.5, (0, "t", "r", 1)))
-    draws = {tuple(removed_channels(0, SALIENCE, 0.5, (0, "t", "r", i)).tolist()) for i in range(8)}
-    assert len(draws) > 1
+def test_control_modes_at_fewer_ratios(results):
+    """The control's modes 3, 4 at one ratio only (params control_ratios): their comparisons
+    appear at that ratio alone."""
+    ratios = {0: [0.25, 0.5], 1: [0.25, 0.5], 2: [0.25, 0.5], 3: [0.5], 4: [0.5]}
+    diffs = collect_real(results, PAIRS, ratios, SEEDS, "joint")["mode_differences"]
+    at_quarter = set(diffs[diffs["ratio"] == 0.25]["comparison"])
+    assert at_quarter == {"1-0", "0-2"}
+    assert set(diffs[diffs["ratio"] == 0.5]["comparison"]) == {f"{x}-{y}" for x, y in COMPARISONS}

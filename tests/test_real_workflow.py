@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import FIXTURE_RAW, make_workflow_copy, run
+from mfh.kd_modes import COMPARISONS, KD_MODES
 
 pytestmark = pytest.mark.slow
 
@@ -48,8 +49,8 @@ def test_tables_and_figures(real_run, dataset):
     modes = pd.read_csv(results / "mfh_modes.csv")
     assert list(modes.columns) == MODES_COLUMNS
     n_pairs, seeds, ratios = len(section["pairs"]), section["seeds"], section["modes"]["ratios"]
-    assert len(modes) == n_pairs * 3 * len(ratios) * seeds
-    assert set(modes["mode"]) == {0, 1, 2}
+    assert len(modes) == n_pairs * len(KD_MODES) * len(ratios) * seeds
+    assert set(modes["mode"]) == set(KD_MODES)
     assert modes[["teacher_acc", "student_acc"]].apply(lambda c: c.between(0, 100)).all().all()
     hidden = section["hidden"]
     assert (modes["removed"] == [round(r * hidden) for r in modes["ratio"]]).all()
@@ -63,6 +64,28 @@ def test_tables_and_figures(real_run, dataset):
     modes_summary = pd.read_csv(results / "mfh_modes_summary.csv")
     for column in ("student_mean", "student_std", "nokd_mean", "regular_kd_mean"):
         assert modes_summary[column].notna().all(), column
+
+    differences = pd.read_csv(results / "mode_differences.csv")
+    assert len(differences) == n_pairs * len(COMPARISONS) * len(ratios)
+    assert differences["ci_low"].le(differences["student_diff"]).all()
+    agreement = pd.read_csv(results / "ranking_agreement.csv")
+    assert len(agreement) == n_pairs * seeds * len(ratios)
+    assert agreement["spearman"].between(-1, 1).all()
+    joint = pd.read_csv(results / "joint_nets.csv")
+    assert len(joint) == 2 * n_pairs and set(joint["net"]) == {"a", "b"}
+
+
+def test_the_joint_net_is_the_teacher(real_run):
+    """With `teacher: joint` (the default), regular KD's teacher in failure_case.csv is the
+    jointly trained net on a: its accuracies are those of acc/joint_<pair>.csv."""
+    wf, params = real_run
+    results = wf / "results/mfeat"
+    assert params["mfeat"]["teacher"] == "joint"
+    failure = pd.read_csv(results / "failure_case.csv")
+    joint = pd.read_csv(results / "acc/joint_fac-mor.csv")
+    teacher = failure[(failure["teacher"] == "unimodal") & (failure["teacher_modality"] == "fac")]
+    expected = joint[joint["net"] == "a"].sort_values("seed")["test_acc"].tolist()
+    assert teacher.sort_values("seed")["teacher_acc"].tolist() == expected
 
 
 def test_no_kd_baseline_is_the_unimodal_student(real_run):

@@ -12,7 +12,7 @@ import logging
 from argparse import Namespace
 
 from mfh.errors import SectionError
-from mfh.kd_modes import KD_MODES
+from mfh.kd_modes import KD_MODES, mode_ratios
 from mfh.pipeline.sections import Sections
 from mfh.steps.common import TRAINING, Option, compute_on, options
 
@@ -216,12 +216,11 @@ def real_collect(args: Namespace, params: Sections) -> None:
     from mfh.report.real.tables import collect_real
 
     pairs = _pairs(params, args.study)
-    ratios = params[f"{args.study}.modes"]["ratios"]
-    tables = collect_real(
-        args.results, pairs, list(KD_MODES), ratios, params[f"{args.study}.seeds"]
-    )
-    summaries = tables["failure_case_summary"], tables["mfh_modes_summary"]
-    write_metrics(real_metrics(*summaries, pairs), args.out_metrics)
+    seeds, teacher = params[f"{args.study}.seeds"], params[f"{args.study}.teacher"]
+    ratios = mode_ratios(params[f"{args.study}.modes"])
+    tables = collect_real(args.results, pairs, ratios, seeds, teacher)
+    summaries = [tables[name] for name in ("failure_case_summary", "mfh_modes_summary")]
+    write_metrics(real_metrics(*summaries, tables["mode_differences"], pairs), args.out_metrics)
     for row in tables["failure_case_summary"].itertuples():
         log.info(
             "  %s -> %s, teacher %-10s: teacher %6.2f  student %6.2f ± %.2f",

@@ -23,7 +23,7 @@ import torch
 from mfh.algorithm1.selection import drop_ratio, n_dropped
 from mfh.channel_removal import ModifiedTeacher, penultimate_features
 from mfh.device import current as current_device
-from mfh.kd_modes import KD_MODES, RANKINGS
+from mfh.kd_modes import KD_MODES, RANKINGS, mode_ratios
 from mfh.seeding import numpy_rng
 from mfh.studies.real import (
     check_student,
@@ -56,13 +56,14 @@ def read_rankings(path, seeds: int, column: str) -> torch.Tensor:
 
 
 def removed_channels(
-    mode: int, ranking: torch.Tensor | None, ratio: float, rng_args: tuple, width: int
+    mode: int, ranking: torch.Tensor, ratio: float, rng_args: tuple
 ) -> torch.Tensor:
     """(H,) bool, True = removed: `n_dropped(ratio, H)` channels chosen by `mode` (KD_MODES).
 
-    ranking: (H,) the scores of the mode's ranking (`RANKINGS`; None for mode 0);
+    ranking: (H,) the scores of the mode's ranking (`RANKINGS`; ignored by mode 0);
     rng_args: (seed, dataset, role, *indices) of mode 0's random draw.
     """
+    width = ranking.shape[-1]
     removed = torch.zeros(width, dtype=torch.bool)
     if mode == 0:
         removed[numpy_rng(*rng_args).choice(width, n_dropped(ratio, width), replace=False)] = True
@@ -91,7 +92,8 @@ def distill_modes(
     student on b from the modified teacher; one row per (ratio, seed)."""
     data = load_data(data_path, [a, b])
     teachers = load_teachers(teacher_ckpt, teacher_role, cfg)
-    rankings = None if mode == 0 else read_rankings(salience_csv, len(teachers), RANKINGS[mode][0])
+    column = RANKINGS[mode][0] if mode in RANKINGS else "salience"  # mode 0: only its width
+    rankings = read_rankings(salience_csv, len(teachers), column)  # (seeds, H)
     fill, batch_size = cfg["modes"]["fill"], cfg["train"]["batch_size"]
     train_a, test_a = split(data, [a], "train"), split(data, [a], "test")
     features = [  # per seed: the teacher's (N_train, H) and (N_test, H) features
@@ -99,15 +101,10 @@ def distill_modes(
         for t in teachers
     ]
     rows, students = [], []
-    for i, ratio in enumerate(cfg["modes"]["ratios"]):
+    for i, ratio in enumerate(mode_ratios(cfg["modes"])[mode]):
         for s, (teacher, (h_train, h_test)) in enumerate(zip(teachers, features)):
-            removed = removed_channels(
-                mode,
-                None if rankings is None else rankings[s],
-                ratio,
-                (seed, dataset, f"random_{a}-{b}", i, s),
-                h_train.shape[1],
-            )
+            rng_args = (seed, dataset, f"random_{a}-{b}", i, s)
+            removed = removed_channels(mode, rankings[s], ratio, rng_args)
             modified = ModifiedTeacher(teacher, removed.to(current_device()), fill, h_train)
             teacher_acc = modified.accuracy(h_test, test_a.y, batch_size)
             student = student_model(cfg, data, dataset, seed, b, s)

@@ -236,6 +236,9 @@ rule real_collect:
         failure_summary=f"{REAL}/failure_case_summary.csv",
         modes=f"{REAL}/mfh_modes.csv",
         modes_summary=f"{REAL}/mfh_modes_summary.csv",
+        mode_differences=f"{REAL}/mode_differences.csv",
+        ranking_agreement=f"{REAL}/ranking_agreement.csv",
+        joint_nets=f"{REAL}/joint_nets.csv",
         metrics=f"{REAL}/metrics.json",
     log:
         "logs/{dataset}/real_collect.log",
@@ -253,6 +256,7 @@ rule real_plot:
         modes=rules.real_collect.output.modes,
         summary=rules.real_collect.output.modes_summary,
         failure=rules.real_collect.output.failure_summary,
+        ranking_agreement=rules.real_collect.output.ranking_agreement,
         salience=lambda wildcards: expand(
             f"{REAL}/salience_{{p}}.csv",
             dataset=wildcards.dataset,

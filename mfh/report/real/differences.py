@@ -32,15 +32,14 @@ _PAIR = ["teacher_modality", "student_modality"]
 
 def mode_differences(modes: pd.DataFrame, ratios: Sequence[float]) -> pd.DataFrame:
     """Table MODE_DIFFERENCES from the table MFH_MODES (every seed of every mode it holds; the
-    comparisons of modes it lacks are left out). teacher_x, teacher_y: the modified teachers'
+    comparisons of modes it lacks at a ratio are left out there). teacher_x, teacher_y: the modified teachers'
     test accuracy, mean over seeds; the interval is NaN with a single seed."""
-    present = set(modes["mode"])
-    comparisons = [(x, y) for x, y in COMPARISONS if x in present and y in present]
     rows = []
     for (a, b), pair in modes.groupby(_PAIR, sort=False):
         for ratio in ratios:
             by_mode = pair[pair["ratio"] == ratio].set_index(["mode", "seed"])
-            for x, y in comparisons:
+            present = set(by_mode.index.get_level_values("mode"))
+            for x, y in [(x, y) for x, y in COMPARISONS if x in present and y in present]:
                 # (seeds,) indexed by seed: the subtraction pairs the students of one seed
                 diff = by_mode.loc[x, "student_acc"] - by_mode.loc[y, "student_acc"]
                 mean = diff.mean()

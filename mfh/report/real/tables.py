@@ -121,16 +121,13 @@ def summarise_failure_case(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def mfh_modes(
-    results: Path,
-    pairs: Pairs,
-    modes: Sequence[int],
-    ratios: Sequence[float],
-    seeds: int,
+    results: Path, pairs: Pairs, mode_ratios: dict[int, Sequence[float]], seeds: int
 ) -> pd.DataFrame:
-    """Table MFH_MODES: the students of every KD mode x ratio x seed of every pair."""
+    """Table MFH_MODES: the students of every KD mode x its ratios x seed of every pair
+    (`mode_ratios`: {mode: ratios}, `mfh.kd_modes.mode_ratios`)."""
     frames = []
     for name, a, b in pairs:
-        for mode in modes:
+        for mode, ratios in mode_ratios.items():
             path = results / "acc" / f"modes_{name}_{mode}.csv"
             frame = read_seeds(path, REAL_MODES_ACC, seeds)
             frame = frame[frame["ratio"].isin(ratios)]
@@ -190,17 +187,18 @@ def joint_summary(results: Path, pairs: Pairs, seeds: int) -> pd.DataFrame:
 def collect_real(
     results,
     pairs: Pairs,
-    modes: Sequence[int],
-    ratios: Sequence[float],
+    mode_ratios: dict[int, Sequence[float]],
     seeds: int,
     teacher: str,
 ) -> dict[str, pd.DataFrame]:
     """Read every per-job file of a dataset and write the tables of `TABLES` into `results`
     (`mfh.table_io`: atomic, byte-deterministic); returns them by name (the file stems).
-    `teacher`: params `<dataset>.teacher`, "joint" or "unimodal" (see the module doc)."""
+    `mode_ratios`: {mode: its ratios}; `teacher`: params `<dataset>.teacher`, "joint" or
+    "unimodal" (see the module doc)."""
     results = Path(results)
+    ratios = sorted({r for mode_ratio in mode_ratios.values() for r in mode_ratio})
     failure = failure_case(results, pairs, seeds, teacher)
-    modes_table = mfh_modes(results, pairs, modes, ratios, seeds)
+    modes_table = mfh_modes(results, pairs, mode_ratios, seeds)
     tables = {
         "failure_case": failure,
         "failure_case_summary": summarise_failure_case(failure),

@@ -72,7 +72,9 @@ def test_trains_to_high_accuracy_and_history():
     assert res.history[-1]["train_loss"] < res.history[0]["train_loss"]
     assert res.val_acc > 85 and res.test_acc > 85
     best = max(res.history, key=lambda row: row["val_acc"])
-    assert res.val_acc == best["val_acc"] and res.test_acc == best["test_acc"]
+    assert res.val_acc == best["val_acc"]
+    # the test accuracy is the one of the best epoch's weights, which the model holds
+    assert res.test_acc == accuracy(model, split(60, 3))
 
 
 def test_best_epoch_is_kept_ties_earliest(monkeypatch):

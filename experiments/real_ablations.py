@@ -29,8 +29,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from mfh.pipeline.workflow_copy import copy_workflow
+
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ("Snakefile", "workflow", "mfh", ".params")
 
 # name -> (what it changes, {key under <dataset>: value}); `earlier design` is all of them at
 # once: the study as it was before the reference protocol (README "Real data")
@@ -78,20 +79,12 @@ def run_variant(params: dict, dataset: str, name: str, workdir: Path, cores: int
     dest = workdir / name.replace(" ", "_").replace(",", "")
     if dest.exists():
         shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    for item in COPIED:
-        src = REPO / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / item)
+    copy_workflow(dest, variant_params(params, dataset, name), REPO)
     for done in (f"results/{dataset}", f"models/{dataset}", f"data/prepared/{dataset}"):
         # the reference's outputs, mtimes kept: Snakemake reruns only the jobs whose params
         # sections the variant changes (and what depends on them)
         shutil.copytree(REPO / done, dest / done)
     os.symlink((REPO / "data" / "raw").resolve(), dest / "data" / "raw")
-    changed = variant_params(params, dataset, name)
-    (dest / "params.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
     targets = [f"results/{dataset}/{t}.csv" for t in ("mode_differences", "mfh_modes_summary")]
     env = dict(os.environ, DVC_NO_ANALYTICS="1")
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])

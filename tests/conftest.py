@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,6 @@ SHARED_DATA = REPO.parent / "shared" / "data"  # full real datasets (CI has them
 FIXTURE_RAW = REPO / "tests" / "fixtures" / "raw"  # tiny subsets, shipped in the repository
 FIXTURE_MANIFESTS = REPO / "tests" / "fixtures" / "manifests"  # their pins (paths.manifests)
 # What a workflow copy needs: the entry points, the code, the params section files.
-WORKFLOW_FILES = ["Snakefile", "workflow", "mfh", ".params"]
 
 
 def pytest_runtest_setup(item) -> None:
@@ -136,22 +134,10 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
 
 
 def make_workflow_copy(dest: Path, params: dict) -> Path:
-    """Copy the workflow into `dest` with `params` as its params.yaml, and its DVC pipeline
-    generated for those params (as the workflow itself does when params.yaml changes)."""
-    from mfh.pipeline import dvc_stages
+    """Copy the workflow into `dest` with `params` as its params.yaml (and its DVC pipeline)."""
+    from mfh.pipeline.workflow_copy import copy_workflow
 
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / name)
-    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = dict(os.environ, **{dvc_stages.NO_REFRESH: "1"})
-    cmd = [sys.executable, "-m", "mfh.pipeline.dvc_stages", "--workdir", str(dest)]
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
-    return dest
+    return copy_workflow(dest, params)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from conftest import FIXTURE_RAW, make_workflow_copy, run
+
 from mfh.kd_modes import COMPARISONS, KD_MODES
 
 pytestmark = pytest.mark.slow
@@ -148,3 +148,36 @@ def test_corrupt_raw_file_stops_with_its_name_and_writes_nothing(tmp_path):
     assert not (wf / "data/prepared/mfeat").exists() or not any(
         (wf / "data/prepared/mfeat").iterdir()
     )
+
+
+def test_the_earlier_design_is_one_param_away(tmp_path):
+    """`teacher: unimodal`: the unimodal net is the teacher of regular KD and of the modes, and
+    Algorithm 1's f_a starts as a copy of it (then trains jointly, so it drifts)."""
+    import torch
+    from conftest import load_real_params, shrink
+
+    from mfh.models.build import build_from_spec, model_spec
+
+    params = shrink(load_real_params(), real=True)
+    params["real_studies"] = ["mfeat"]
+    params["mfeat"]["teacher"] = "unimodal"
+    wf = make_workflow_copy(tmp_path / "wf", params)
+    run(["snakemake", "real", "--cores", "2"], wf)
+    results = wf / "results/mfeat"
+    failure = pd.read_csv(results / "failure_case.csv")
+    teacher = failure[(failure["teacher"] == "unimodal") & (failure["teacher_modality"] == "fac")]
+    uni = pd.read_csv(results / "acc/uni_fac.csv")
+    assert teacher.sort_values("seed")["teacher_acc"].tolist() == uni["test_acc"].tolist()
+    # the modes distil from the unimodal net too
+    dry = run(["snakemake", "real", "--forceall", "-n", "-p", "--cores", "1"], wf).stdout
+    modes = [line for line in dry.splitlines() if "mfh real_modes" in line and "fac-mor" in line]
+    assert modes and all("--teacher models/mfeat/uni_fac.pt" in line for line in modes)
+    # f_a started as the trained teacher: after joint training it is still far closer to it
+    # than the teacher is to its own initial weights
+    from mfh.studies.real_io import load_models
+
+    (uni,) = load_models(wf / "models/mfeat/uni_fac.pt", "unimodal")[:1]
+    (joint,) = load_models(wf / "models/mfeat/joint_fac-mor_a.pt", "joint")[:1]
+    (start,) = [build_from_spec(model_spec(uni))]
+    flat = [torch.cat([p.flatten() for p in m.parameters()]) for m in (uni, joint, start)]
+    assert (flat[1] - flat[0]).norm() < 0.5 * (flat[0] - flat[2]).norm()

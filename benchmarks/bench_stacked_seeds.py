@@ -13,6 +13,7 @@ stacked version is faster). The pipeline adopts a stacked version only where it 
 encoders that dominate the run time (the CNNs; README "Real data: speed").
 
 Run:  .venv/bin/python benchmarks/bench_stacked_seeds.py [--seeds 5] [--repeats 7]
+      (MFH_CPU_KERNELS=native ... for the machine's own kernels; the pipeline's are portable)
 """
 
 import argparse
@@ -20,12 +21,16 @@ import copy
 import statistics
 import time
 
-import torch
-import torch.nn.functional as F
-from torch.func import functional_call, grad, stack_module_state, vmap
+from mfh import numerics
 
-from mfh.models.build import build_model
-from mfh.models.cnn import AUDIO_CNN, IMAGE_CNN
+numerics.pin()  # the pipeline's kernels (portable unless MFH_CPU_KERNELS=native), before torch
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch.func import functional_call, grad, stack_module_state, vmap  # noqa: E402
+
+from mfh.models.build import build_model  # noqa: E402
+from mfh.models.cnn import AUDIO_CNN, IMAGE_CNN  # noqa: E402
 
 SHAPES = {"mlp": (216,), "image_cnn": (1, 28, 28), "audio_cnn": (1, 112, 112)}
 PRESETS = {"image_cnn": IMAGE_CNN, "audio_cnn": AUDIO_CNN}
@@ -110,8 +115,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    kernels = numerics.enforce()
     torch.set_num_threads(args.threads)
-    print(f"{args.seeds} seeds, batch {B}, {args.threads} thread(s); ms per step of all seeds")
+    print(f"{args.seeds} seeds, batch {B}, {args.threads} thread(s), {kernels} CPU kernels")
+    print("ms per step of all seeds")
     print(f"{'encoder':10s} {'loop':>8s} {'vmap':>8s} {'grouped':>8s}  loop/vmap loop/grouped")
     for kind, shape in SHAPES.items():
         g = torch.Generator().manual_seed(0)

@@ -1,6 +1,7 @@
 """Tests of the gauss_modify report: the runs/summary tables (joins, paired gain, precision, t
 interval, validation, byte-deterministic CSVs), the Venn estimator (exact on clean salience
-vectors, blind to the generator's labels) and the three figures (readable, deterministic PNGs)."""
+vectors, blind to the generator's labels) and the modify and salience figures (readable,
+deterministic PNGs)."""
 
 from __future__ import annotations
 
@@ -212,7 +213,6 @@ def test_figures_write_deterministic_pngs(tmp_path: Path) -> None:
     from matplotlib import image
 
     from mfh.report.modify.figures import plot_modify, plot_salience
-    from mfh.report.venn import plot_venn
 
     write_results(tmp_path / "res")
     collect_modify(tmp_path / "res", MODES, tmp_path / "runs.csv", tmp_path / "summary.csv")
@@ -229,9 +229,8 @@ def test_figures_write_deterministic_pngs(tmp_path: Path) -> None:
     salience["decisive"] = (salience["channel"] < 40).astype(int)
     salience.to_csv(salience_csv, index=False)
     plot_salience(salience_csv, settings_csv, tmp_path / "fig" / "salience.png")
-    plot_venn(estimate_venn(salience_csv, settings_csv), tmp_path / "fig" / "venn.png")
 
-    for name in ("modify.png", "salience.png", "venn.png"):
+    for name in ("modify.png", "salience.png"):
         path = tmp_path / "fig" / name
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         height, width = image.imread(path).shape[:2]
@@ -240,5 +239,4 @@ def test_figures_write_deterministic_pngs(tmp_path: Path) -> None:
         "again.png",
         "modify.png",
         "salience.png",
-        "venn.png",
     ]

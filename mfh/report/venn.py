@@ -1,6 +1,7 @@
-"""The figure of the Venn analysis (`mfh.venn`): for each setting, the true Venn diagram of
-the decisive channels of modalities a and b next to the two estimated from Algorithm 1's
-salience, and the estimated gamma against the true one.
+"""The figure of the Venn analysis (`mfh.venn`): for each setting a column with the true
+area-proportional Venn diagram of the decisive channels of modalities a and b on top and the
+estimated one (mean over runs) below it, all at one scale; on the right, the estimated gamma
+against the true one.
 
 Saved with `mfh.report.plotting.figure`: the same table and matplotlib version give the same bytes.
 """
@@ -10,126 +11,220 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.patches import Circle, Patch
+from matplotlib.patches import Patch
 
 from mfh.report.plotting import figure
-from mfh.tables import VENN
+from mfh.report.venn_diagram import ALPHA, VennDiagram, draw_venn_diagram, format_number
+from mfh.report.venn_geometry import radius_of_area
+
+REQUIRED_COLUMNS = (
+    *("setting", "d0_true", "da_true", "db_true", "gamma_true", "alpha_true", "beta_true"),
+    *("d0_est", "da_est", "db_est", "gamma_est", "alpha_est", "beta_est", "gamma_mass"),
+    *("d0_std", "da_std", "db_std", "gamma_std", "alpha_std", "beta_std", "gamma_mass_std"),
+    *("n_runs", "gamma_error"),
+)
+COUNT_COLUMNS = ("d0_true", "da_true", "db_true", "d0_est", "da_est", "db_est")
+
+# layout, in inches
+_COLUMN_WIDTH = 2.25
+_LEFT, _RIGHT, _GAP = 0.55, 0.35, 0.75  # row labels | diagrams | gap | scatter | right margin
+_TOP, _CAPTION, _BOTTOM = 1.0, 0.8, 0.4  # suptitle + column titles | under each row | legend
+_SCATTER_SIDE = 3.6
+_FONT = {"caption": 8.0, "title": 9.5, "row": 10.5}
+# of a diagram's cell, the height left free above the tallest circle, for the set names
+_HEADROOM = 0.2
 
 
-def _draw_venn(ax: Axes, d0: float, da: float, radius_max: float, colors) -> None:
-    """Area-proportional two-circle Venn diagram on `ax`: circle a holds D0 + Da channels, circle
-    b holds D0 (Db = 0, so b lies inside a, touching it on the right)."""
-    radius_a = math.sqrt(max(d0 + da, 0.0) / math.pi)
-    radius_b = math.sqrt(max(d0, 0.0) / math.pi)
-    ax.add_patch(Circle((0.0, 0.0), radius_a, facecolor=colors[0], alpha=0.45, edgecolor="0.2"))
-    ax.add_patch(
-        Circle(
-            (radius_a - radius_b, 0.0), radius_b, facecolor=colors[1], alpha=0.6, edgecolor="0.2"
-        )
+def _check_table(df: pd.DataFrame) -> None:
+    """Raise ValueError when `df` lacks a column of the Venn table, has no rows, or has a count
+    that is negative or NaN (no diagram can be drawn from it)."""
+    missing = [column for column in REQUIRED_COLUMNS if column not in df.columns]
+    if missing:
+        raise ValueError(f"venn table: missing column(s) {missing}")
+    if df.empty:
+        raise ValueError("venn table: no rows")
+    for column in COUNT_COLUMNS:
+        bad = ~(pd.to_numeric(df[column], errors="coerce") >= 0)
+        if bad.any():
+            settings = df.loc[bad, "setting"].tolist()
+            raise ValueError(f"venn table: {column} is negative or NaN for setting(s) {settings}")
+
+
+def _diagrams(setting) -> tuple[VennDiagram, VennDiagram]:
+    """The true and the estimated diagram of one row of the Venn table."""
+    nan = {"D0": math.nan, "Da": math.nan, "Db": math.nan}
+    truth = VennDiagram(
+        {"D0": setting.d0_true, "Da": setting.da_true, "Db": setting.db_true}, nan, decimals=0
     )
-    text = {"ha": "center", "va": "center", "fontsize": 9}
-    # region names where they fit; the counts go below the diagram
-    if radius_b > 0.2 * radius_max:
-        ax.text(radius_a - radius_b, 0.0, "D0", **text)
-    if radius_a - radius_b > 0.15 * radius_max:
-        ax.text(-radius_b, 0.0, "Da", **text)  # the middle of the crescent of a outside b
-    if d0 + da == 0:
-        ax.text(0.0, 0.0, "no decisive\nchannel found", **text)
-    ax.set_xlim(-radius_max, radius_max)
-    ax.set_ylim(-radius_max, radius_max)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    estimate = VennDiagram(
+        {"D0": setting.d0_est, "Da": setting.da_est, "Db": setting.db_est},
+        {"D0": setting.d0_std, "Da": setting.da_std, "Db": setting.db_std},
+        decimals=1,
+    )
+    return truth, estimate
 
 
-def plot_venn(df: pd.DataFrame, out_png: str | os.PathLike) -> None:
-    """For each setting (a column, sorted by gamma_true): the true Venn diagram of modalities a
-    and b and the two estimated ones (mean of the per-run estimates; pooled runs), with counts
-    and gamma; on the right, gamma_est (+- 1 sd over runs) and gamma_pooled against gamma_true
-    with the diagonal. Saved atomically as PNG with a deterministic encoding.
+def _shares(setting, kind: str) -> list[str]:
+    """gamma, alpha and beta of one row of the Venn table, `kind` "true" or "est" (then ± sd)."""
+    shares = ("gamma", "alpha", "beta")
+    if kind == "true":
+        return [format_number(getattr(setting, f"{share}_true"), 2) for share in shares]
+    return [
+        format_number(getattr(setting, f"{share}_est"), 2, getattr(setting, f"{share}_std"))
+        for share in shares
+    ]
+
+
+def _caption(gamma: str, alpha: str, beta: str, unlabelled: list[str]) -> str:
+    """The lines under a diagram: gamma, alpha and beta, then the counts too small to write in
+    their regions, two a line."""
+    lines = [f"γ = {gamma}", f"α {alpha} · β {beta}"]
+    lines += [" · ".join(unlabelled[i : i + 2]) for i in range(0, len(unlabelled), 2)]
+    return "\n".join(lines)
+
+
+def _draw_scatter(ax: Axes, df: pd.DataFrame, palette) -> None:
+    """gamma_est (+- gamma_std) and gamma_mass against gamma_true, with the diagonal."""
+    diagonal, estimate, mass = "y = x", "γ estimate, mean ± sd over runs", "γ_mass, mean over runs"
+    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label=diagonal)
+    est = df[np.isfinite(df["gamma_true"]) & np.isfinite(df["gamma_est"])]
+    ax.errorbar(
+        est["gamma_true"].to_numpy(float),
+        est["gamma_est"].to_numpy(float),
+        yerr=est["gamma_std"].fillna(0.0).to_numpy(float),
+        fmt="o",
+        color=palette[2],
+        capsize=3,
+        label=estimate,
+    )
+    by_mass = df[np.isfinite(df["gamma_true"]) & np.isfinite(df["gamma_mass"])]
+    ax.plot(
+        by_mass["gamma_true"].to_numpy(float),
+        by_mass["gamma_mass"].to_numpy(float),
+        "D",
+        color=palette[4],
+        markerfacecolor="none",
+        markersize=7,
+        label=mass,
+    )
+    for row in est.itertuples(index=False):
+        ax.annotate(
+            str(row.setting),
+            (row.gamma_true, row.gamma_est),
+            xytext=(5, 3),
+            textcoords="offset points",
+            fontsize=7,
+            color="0.35",
+        )
+    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
+    ax.set_xlabel("true γ = D0 / (D0 + Da + Db)")
+    ax.set_ylabel("estimated γ")
+    ax.grid(True, color="0.9")
+    ax.set_title("γ: estimate vs truth (labels: setting)", fontsize=_FONT["title"])
+    handles, labels = ax.get_legend_handles_labels()
+    order = [labels.index(label) for label in (diagonal, estimate, mass)]
+    ax.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        frameon=False,
+        fontsize=8,
+    )
+
+
+def plot_venn(df: pd.DataFrame, out_png: str | os.PathLike, title: str = "") -> None:
+    """Draw the Venn table `df` (columns `REQUIRED_COLUMNS`, one row per setting) to `out_png`.
+
+    One column per setting, sorted by gamma_true then setting: on top the true area-proportional
+    Venn diagram (circle a: D0 + Da channels, circle b: D0 + Db, their lens: D0), below it the
+    estimated one (means over runs, counts with one decimal and ± sd); every diagram at the same
+    scale, gamma, alpha and beta under each. On the right, gamma_est (± gamma_std) and gamma_mass
+    against gamma_true. `title`, when given, prefixes the suptitle. Raises ValueError for a table
+    that lacks columns, has no rows, or has negative or NaN counts.
     """
-    df = VENN.check_frame(df, "venn table")
+    _check_table(df)
     df = df.sort_values(["gamma_true", "setting"], kind="mergesort", ignore_index=True)
     palette = sns.color_palette("colorblind")
     colors = (palette[1], palette[0])
-    totals = pd.concat(
-        [
-            df["d0_true"] + df["da_true"],
-            df["d0_est"] + df["da_est"],
-            df["d0_pooled"] + df["da_pooled"],
-        ]
-    )
-    radius_max = 1.12 * math.sqrt(max(float(totals.max()), 1.0) / math.pi)
-    rows = [
-        ("true", "d0_true", "da_true", "gamma_true", None, "d"),
-        ("estimated,\nmean over runs", "d0_est", "da_est", "gamma_est", "gamma_est_std", ".1f"),
-        ("estimated,\npooled runs", "d0_pooled", "da_pooled", "gamma_pooled", None, "d"),
-    ]
+    columns = [_diagrams(row) for row in df.itertuples(index=False)]
+    diagrams = [diagram for pair in columns for diagram in pair]
+    unit = 2 * radius_of_area(1.0)  # so that a table of empty diagrams still has a scale
+    x_range = 1.08 * max([unit] + [right - left for left, right in (d.extent for d in diagrams)])
+    tallest = 1.04 * max([unit] + [2 * max(d.radii) for d in diagrams])
+    y_range = tallest / (1 - _HEADROOM)
+    row_height = float(np.clip(_COLUMN_WIDTH * y_range / x_range, 1.3, 2.4))
+    units_per_inch = max(x_range / _COLUMN_WIDTH, y_range / row_height)
+
     n = len(df)
+    fig_width = _LEFT + n * _COLUMN_WIDTH + _GAP + _SCATTER_SIDE + _RIGHT
+    fig_height = max(_TOP + 2 * (row_height + _CAPTION) + _BOTTOM, 5.8)
 
-    with figure(out_png, style="white", figsize=(2.6 * n + 5.2, 8.6)) as fig:
-        grid = fig.add_gridspec(3, n + 1, width_ratios=[1.0] * n + [1.9], wspace=0.08)
-        for col, setting in enumerate(df.itertuples(index=False)):
-            for row, (label, d0_col, da_col, gamma_col, std_col, fmt) in enumerate(rows):
-                ax = fig.add_subplot(grid[row, col])
-                d0, da = getattr(setting, d0_col), getattr(setting, da_col)
-                if fmt == "d":
-                    d0, da = int(d0), int(da)
-                _draw_venn(ax, d0, da, radius_max, colors)
-                gamma = getattr(setting, gamma_col)
-                spread = f" ± {getattr(setting, std_col):.2f}" if std_col else ""
-                ax.set_xlabel(
-                    f"D0 = {d0:{fmt}}, Da = {da:{fmt}}\nγ = {gamma:.2f}{spread}", labelpad=2
-                )
+    def rect(x: float, y: float, width: float, height: float) -> list[float]:
+        return [x / fig_width, y / fig_height, width / fig_width, height / fig_height]
+
+    with figure(out_png, style="white", figsize=(fig_width, fig_height)) as fig:
+        row_bottoms = [fig_height - _TOP - row_height]
+        row_bottoms.append(row_bottoms[0] - _CAPTION - row_height)
+        for col, (setting, pair) in enumerate(zip(df.itertuples(index=False), columns)):
+            for row, diagram in enumerate(pair):
+                x = _LEFT + col * _COLUMN_WIDTH
+                ax = fig.add_axes(rect(x, row_bottoms[row], _COLUMN_WIDTH, row_height))
+                half_x = 0.5 * _COLUMN_WIDTH * units_per_inch
+                bottom = -0.5 * tallest  # the tallest circle touches it; the rest is headroom
+                ax.set(xlim=(-half_x, half_x), ylim=(bottom, bottom + row_height * units_per_inch))
+                unlabelled = draw_venn_diagram(ax, diagram, units_per_inch, colors)
                 if row == 0:
+                    runs = f"{setting.n_runs} run" + ("s" if setting.n_runs != 1 else "")
                     ax.set_title(
-                        f"setting {setting.setting}\n"
-                        f"D0 {setting.d0_true}, Da {setting.da_true}, Db {setting.db_true}"
+                        f"setting {setting.setting} ({runs})",
+                        fontsize=_FONT["title"],
+                        fontweight="bold",
                     )
-                if col == 0:
-                    ax.set_ylabel(label, fontsize=11)
+                shares = _shares(setting, "true" if row == 0 else "est")
+                ax.text(
+                    0.5,
+                    -0.02,
+                    _caption(*shares, unlabelled),
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="top",
+                    fontsize=_FONT["caption"],
+                )
+        for bottom, label in zip(row_bottoms, ("truth", "estimate\n(mean over runs)")):
+            fig.text(
+                0.22 / fig_width,
+                (bottom + 0.5 * row_height) / fig_height,
+                label,
+                rotation=90,
+                ha="center",
+                va="center",
+                fontsize=_FONT["row"],
+            )
 
-        scatter = fig.add_subplot(grid[:, n])
-        scatter.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="y = x")
-        scatter.errorbar(
-            df["gamma_true"],
-            df["gamma_est"],
-            yerr=df["gamma_est_std"].fillna(0.0),
-            fmt="o",
-            color=palette[2],
-            capsize=3,
-            label="mean of per-run estimates (± 1 sd)",
-        )
-        scatter.plot(
-            df["gamma_true"],
-            df["gamma_pooled"],
-            "D",
-            color=palette[4],
-            markerfacecolor="none",
-            markersize=8,
-            label="estimate from pooled runs",
-        )
-        scatter.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
-        scatter.set_xlabel("true γ = D0 / (D0 + Da)")
-        scatter.set_ylabel("estimated γ")
-        scatter.grid(True, color="0.9")
-        scatter.set_title("γ estimated from Algorithm 1's salience")
-        scatter.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+        scatter_bottom = max(1.25, 0.5 * (fig_height - _TOP + _BOTTOM - _SCATTER_SIDE))
+        scatter_x = _LEFT + n * _COLUMN_WIDTH + _GAP
+        scatter = fig.add_axes(rect(scatter_x, scatter_bottom, _SCATTER_SIDE, _SCATTER_SIDE))
+        _draw_scatter(scatter, df, palette)
 
         handles = [
-            Patch(facecolor=colors[0], alpha=0.45, edgecolor="0.2", label="modality a: D0 ∪ Da"),
-            Patch(facecolor=colors[1], alpha=0.6, edgecolor="0.2", label="modality b: D0 (Db = 0)"),
+            Patch(facecolor=colors[0], alpha=ALPHA, label="modality a: D0 + Da"),
+            Patch(facecolor=colors[1], alpha=ALPHA, label="modality b: D0 + Db"),
         ]
         fig.legend(
-            handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.0), ncol=2, frameon=False
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(_LEFT / fig_width, 0.08 / fig_height),
+            ncol=2,
+            frameon=False,
+            fontsize=8,
         )
-        fig.suptitle(
-            "Venn diagrams of the decisive channels (areas ∝ counts): "
-            "truth vs estimate from Algorithm 1's salience"
+        heading = (
+            "Venn diagrams of the decisive channels of modalities a and b: truth (top) vs "
+            "estimate (bottom)\nareas ∝ channel counts (lens: D0, seen by both), one scale for all"
         )
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.09, top=0.88, hspace=0.3)
+        fig.suptitle(f"{title}: {heading}" if title else heading, fontsize=11, y=0.99)

@@ -1,0 +1,1 @@
+"""Measures that foretell whether crossmodal KD helps: MI estimates, logit comparisons, scores."""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from mfh.errors import CheckpointError, DataError, DeviceError, HealthError, SectionError
 from mfh.pipeline import sections
-from mfh.steps import modify, real, real_data, synthetic
+from mfh.steps import modify, predictors, real, real_data, synthetic
 
 log = logging.getLogger("mfh")
 
@@ -40,6 +40,7 @@ STEPS = {
         synthetic.salience,
         synthetic.collect,
         synthetic.plot,
+        synthetic.probe,
         synthetic.venn,
         modify.modify_prepare,
         modify.modify_teachers,
@@ -50,7 +51,9 @@ STEPS = {
         modify.modify_distill,
         modify.modify_collect,
         modify.modify_plot,
+        modify.modify_probe,
         modify.modify_venn,
+        predictors.predictors,
         real_data.download,
         real_data.real_prepare,
         real.real_unimodal,

@@ -139,6 +139,7 @@ def _semantic_problems(params: dict) -> Iterable[Problem]:
         )
     for study in ("avmnist", "mfeat"):
         yield from _real_study_problems(study, params[study])
+    yield from _synthetic_study_problems(params)
     grid = params.get("gauss_modify", {}).get("data", {}).get("grid", [])
     for i, (xs1, xs2) in enumerate(grid):
         if xs2 < 1 or xs1 + xs2 > 50:
@@ -146,6 +147,30 @@ def _semantic_problems(params: dict) -> Iterable[Problem]:
                 f"[{xs1}, {xs2}] does not fit; allowed: xs2 >= 1 and xs1 + xs2 <= 50 "
                 "(x_a has 50 channels)"
             )
+
+
+SYNTHETIC_NAMED = ("gauss_gamma", "gauss_alpha")  # the other `studies` are of generator venn
+
+
+def _synthetic_study_problems(params: dict) -> Iterable[Problem]:
+    """Every name in `studies` must name a synthetic study's section; a venn study's grid must
+    hold triples a study can run (`mfh.data.venn_generator.check_venn_data`)."""
+    from mfh.data.venn_generator import check_venn_data
+
+    for i, name in enumerate(params["studies"]):
+        section = params.get(name)
+        if name not in SYNTHETIC_NAMED and not (
+            isinstance(section, dict) and section.get("data", {}).get("generator") == "venn"
+        ):
+            yield ("studies", i), (
+                f"{name!r} names no synthetic study; allowed: gauss_gamma, gauss_alpha, or a "
+                "top-level section of generator venn"
+            )
+    for name, section in params.items():
+        data = section.get("data") if isinstance(section, dict) else None
+        if isinstance(data, dict) and data.get("generator") == "venn":
+            for key, problem in check_venn_data(data["grid"], data["classes"], data["hyperplane"]):
+                yield (name, "data", *key), problem
 
 
 def _real_study_problems(study: str, section: dict) -> Iterable[Problem]:
@@ -182,6 +207,12 @@ def validate_params(params: Any, schema_path: str | Path = DEFAULT_SCHEMA) -> No
     """Raise ParamsError listing every way `params` violates the schema; return if it is valid."""
     validator = _validator(Path(schema_path).resolve())
     problems = {p for error in validator.iter_errors(params) for p in _problems(error)}
+    if isinstance(params, dict):  # a scalar top-level key cannot be a venn study: a typo
+        named = list(validator.schema["properties"])
+        stray = {k for k, v in params.items() if k not in named and not isinstance(v, dict)}
+        problems = {p for p in problems if not (p[0] and p[0][0] in stray)}
+        allowed = f"allowed keys: {', '.join(named)}, or a venn study's section (a mapping)"
+        problems |= {((k,), f"unknown key; {allowed}") for k in stray}
     if not problems:
         problems = set(_semantic_problems(params))
     if problems:

@@ -9,7 +9,15 @@ Synthetic studies (results/<study>/ for gauss_gamma, gauss_alpha and gauss_modif
     KEPT                             kept_<mode>.csv (gauss_modify): a modified teacher's channels
     GAUSS_RUNS, GAUSS_SUMMARY        runs.csv, summary.csv of gauss_gamma / gauss_alpha
     MODIFY_RUNS, MODIFY_SUMMARY      runs.csv, summary.csv of gauss_modify
+    CHANNELS                         channels.csv: per-channel permutation tests of both
+                                     modalities (`mfh.venn_signals`)
     VENN                             venn.csv: the Venn counts, true and estimated (`mfh.venn`)
+    RUN_PREDICTORS                   predictors.csv: predictor values per setting x run x teacher
+The predictors study (results/predictors/):
+    PREDICTOR_POINTS                 points.csv: gain and predictor values per study x setting x
+                                     teacher x run
+    PREDICTOR_SCORES                 scores.csv: Spearman of each predictor against the gain
+    VENN_FIT                         venn_fit.csv: the Venn estimate's error per study
 Real-data studies (results/<dataset>/):
     REAL_ACC                         acc/{uni,fusion,kd}_*.csv: one row per seed
     REAL_JOINT                       acc/joint_<pair>.csv: Algorithm 1's joint nets per seed
@@ -131,16 +139,93 @@ MODIFY_SUMMARY = Table(
 # *_true: the generator's counts; *_est: means of the per-run estimates (gamma_est_std their
 # sample sd); *_pooled: the estimate from the runs' mean salience; gamma is empty when no
 # decisive channel is found
+# side: a or b, the modality of the channel; decisive_*: the effect on the teacher's (side a) or
+# the no-KD student's (side b) cross-entropy of permuting the channel, general_*: on the distance
+# between Algorithm 1's joint nets; *_se: standard errors; shared, decisive: 0/1, the generator's
+# truth (for figures and scores; estimators must not read it)
+CHANNELS = Table(
+    "channel tests",
+    (
+        *integers("setting", "run"),
+        *texts("side"),
+        *integers("channel"),
+        *decimals("decisive_effect", "decisive_se", "general_effect", "general_se", spec=".6g"),
+        *integers("shared", "decisive"),
+    ),
+    keys=("setting", "run", "side", "channel"),
+)
+# *_true: the generator's Venn diagram; *_est: mean over runs of the per-run estimates, *_std
+# their sd (ddof=1); gamma_mass: the importance-weighted gamma; gamma_error = gamma_est -
+# gamma_true
 VENN = Table(
     "venn",
     (
         *integers("setting", "d0_true", "da_true", "db_true"),
-        *decimals("gamma_true", "alpha_true", "d0_est", "da_est"),
-        *decimals("gamma_est", "gamma_est_std", nullable=True),
-        *integers("n_runs", "d0_pooled", "da_pooled"),
-        *decimals("gamma_pooled", nullable=True),
+        *decimals("gamma_true", "alpha_true", "beta_true", spec=_SIX),
+        *decimals("d0_est", "da_est", "db_est"),
+        *decimals("gamma_est", "alpha_est", "beta_est", "gamma_mass", nullable=True),
+        *decimals("d0_std", "da_std", "db_std", nullable=True),
+        *decimals("gamma_std", "alpha_std", "beta_std", "gamma_mass_std", nullable=True),
+        *integers("n_runs"),
+        *decimals("gamma_error", nullable=True),
     ),
     keys=("setting",),
+)
+
+# teacher: regular (gauss_modify also random | gt | alg1, its modified teachers); the measures
+# of `mfh.predictors.per_model` (nontarget_js is NaN with two classes)
+RUN_PREDICTORS = Table(
+    "predictor values",
+    (
+        *integers("setting", "run"),
+        *texts("teacher"),
+        *decimals("rank_tau", "top1_agreement", spec=_SIX),
+        *decimals("nontarget_js", spec=_SIX, nullable=True),
+        *decimals("mi_ts_gauss", "mi_sy_gauss", "mi_ts_knn", "mi_sy_knn", spec=_SIX),
+    ),
+    keys=("setting", "run", "teacher"),
+)
+
+# --- the predictors study -----------------------------------------------------------------------
+
+# the predictor columns: `mfh.predictors.points.PREDICTORS`
+PREDICTOR_POINTS = Table(
+    "predictor points",
+    (
+        *texts("study"),
+        *integers("setting"),
+        *texts("teacher"),
+        *integers("run"),
+        *decimals("gain", "teacher_acc"),
+        *decimals("gamma_true", spec=_SIX),
+        *decimals("gamma_est", "one_minus_alpha_est", spec=_SIX, nullable=True),
+        *decimals("complementarity_gauss", "complementarity_knn", spec=_SIX),
+        *decimals("nontarget_js", spec=_SIX, nullable=True),
+        *decimals("rank_tau", "top1_agreement", spec=_SIX),
+    ),
+    keys=("study", "setting", "teacher", "run"),
+)
+# scope: a study, or "synthetic" (every point of every study); n_points: (study, setting,
+# teacher) points with a value; the interval: bootstrap over runs (`mfh.predictors.scores`)
+PREDICTOR_SCORES = Table(
+    "predictor scores",
+    (
+        *texts("predictor", "scope"),
+        *integers("n_points"),
+        *decimals("spearman", "ci_low", "ci_high", nullable=True),
+    ),
+    keys=("predictor", "scope"),
+)
+# study: a synthetic study or "pooled"; errors of gamma_est (mean over runs) against gamma_true
+VENN_FIT = Table(
+    "venn fit",
+    (
+        *texts("study"),
+        *integers("n_settings"),
+        *decimals("mean_abs_error", "max_abs_error"),
+        *decimals("spearman", nullable=True),
+    ),
+    keys=("study",),
 )
 
 # --- real-data studies -------------------------------------------------------------------------

@@ -50,15 +50,23 @@ def shrink(params: dict, real: bool = False) -> dict:
     tiny = copy.deepcopy(params)
     if not real:
         tiny["real_studies"] = []
-    for study in ("gauss_gamma", "gauss_alpha"):
+    # the reference studies only: the venn generator's path is run by test_workflow's own study
+    tiny["studies"] = [s for s in tiny["studies"] if s in ("gauss_gamma", "gauss_alpha")]
+    synthetic = ("vary_gamma", "vary_alpha", "venn")
+    for study in [k for k, v in tiny.items() if isinstance(v, dict) and "data" in v]:
+        if tiny[study]["data"].get("generator") not in synthetic:
+            continue
         section = tiny[study]
         section["data"].update(grid=section["data"]["grid"][:3], runs=3, n_train=40, n_test=100)
         section["teacher"]["epochs"] = 30
         section["student"]["epochs"] = 30
+        section["salience"].update(epochs=30, repeats=5)
+        section["venn"]["repeats"] = 3
     modify = tiny["gauss_modify"]
     modify["data"].update(grid=modify["data"]["grid"][:2], runs=3, n_train=40, n_test=100)
     modify["teacher"]["epochs"] = modify["student"]["epochs"] = 30
     modify["salience"].update(epochs=30, repeats=5)
+    modify["venn"]["repeats"] = 3
     tiny["paths"] = {
         "raw": str(FIXTURE_RAW),
         "download": False,

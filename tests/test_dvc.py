@@ -18,9 +18,9 @@ from mfh.pipeline import code_deps, dvc_stages, sections
 def test_committed_dvc_yaml_is_the_generated_one():
     """dvc.yaml is what the generator makes of the committed params.yaml, rules and code."""
     config = load_real_params()
-    assert dvc_stages.render(config, REPO, "dvc.yaml") == (REPO / "dvc.yaml").read_text(), (
-        "dvc.yaml is stale: run `python -m mfh.pipeline.dvc_stages` (any snakemake run does)"
-    )
+    assert (
+        dvc_stages.render(config, REPO, "dvc.yaml") == (REPO / "dvc.yaml").read_text()
+    ), "dvc.yaml is stale: run `python -m mfh.pipeline.dvc_stages` (any snakemake run does)"
 
 
 def _stages(pipeline: Path) -> dict:
@@ -35,7 +35,9 @@ def test_every_stage_runs_its_own_job_with_its_steps_code(pipeline):
     assert stages
     for name, stage in stages.items():
         rule = name.split("-")[0]
-        assert re.fullmatch(rf"snakemake \S+ --cores all --force --allowed-rules {rule}", stage["cmd"])
+        assert re.fullmatch(
+            rf"snakemake \S+ --cores all --force --allowed-rules {rule}", stage["cmd"]
+        )
         code = [d for d in stage["deps"] if d.startswith("mfh/")]
         assert code == code_deps.step_files(rule), f"{name}: code deps are not its step's closure"
         assert any(d.startswith("workflow/rules/") for d in stage["deps"]), name
@@ -119,6 +121,7 @@ def test_param_and_code_edits_rerun_exactly_what_depends_on_them(tmp_path, tiny_
         "distill-gauss_gamma",
         "collect-gauss_gamma",
         "plot-gauss_gamma",
+        "predictors",  # reads the gains of runs.csv
     }
     assert (wf / "results/gauss_gamma/acc/teacher.csv").read_bytes() == before
     _assert_in_sync(wf)
@@ -126,7 +129,9 @@ def test_param_and_code_edits_rerun_exactly_what_depends_on_them(tmp_path, tiny_
     # a code edit: exactly the stages whose step imports the module (and what follows them)
     edited = wf / "mfh/report/metrics.py"
     edited.write_text(edited.read_text() + "\n# an edit\n")
-    importers = {n for n, s in _stages(wf / "dvc.yaml").items() if "mfh/report/metrics.py" in s["deps"]}
+    importers = {
+        n for n, s in _stages(wf / "dvc.yaml").items() if "mfh/report/metrics.py" in s["deps"]
+    }
     assert importers == {"collect-gauss_gamma", "collect-gauss_alpha", "modify_collect"}
     status = run(["dvc", "status", "--json"], wf).stdout
     assert set(json.loads(status)) == importers
@@ -161,7 +166,10 @@ def test_fresh_clone_hands_over_and_never_ignores_an_edit(tmp_path, tiny_params)
     _set_param(clone, tiny_params)
     dry = run(["snakemake", "-n", "results/gauss_gamma/summary.csv"], clone)
     assert "Nothing to be done" not in dry.stdout + dry.stderr
-    assert re.search(r"rule distill:\n(?:.*\n)*?.*reason: Updated input files: \.params/gauss_gamma\.distill\.json", dry.stdout)
+    assert re.search(
+        r"rule distill:\n(?:.*\n)*?.*reason: Updated input files: \.params/gauss_gamma\.distill\.json",
+        dry.stdout,
+    )
 
     # 2. another fresh clone: the README's main command regenerates every committed file
     clone2 = tmp_path / "clone2"
@@ -174,7 +182,12 @@ def test_fresh_clone_hands_over_and_never_ignores_an_edit(tmp_path, tiny_params)
     tiny_params["gauss_gamma"]["distill"]["temperature"] = 2.0
     _set_param(clone2, tiny_params)
     rerun = run(["dvc", "repro"], clone2).stdout
-    assert _stages_run(rerun) == {"distill-gauss_gamma", "collect-gauss_gamma", "plot-gauss_gamma"}
+    assert _stages_run(rerun) == {
+        "distill-gauss_gamma",
+        "collect-gauss_gamma",
+        "plot-gauss_gamma",
+        "predictors",
+    }
 
 
 @pytest.mark.slow

@@ -39,7 +39,9 @@ def test_real_pipeline_appears_when_built_and_follows_params(tmp_path):
     params["mfeat"]["pairs"]["mor-fac"] = pairs["mor-fac"]
     (wf / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     dry = run(["snakemake", "-n", "real"], wf).stdout
-    assert re.search(r"rule real_fusion:\n(?:.*\n)*?    wildcards: dataset=mfeat, pair=mor-fac", dry)
+    assert re.search(
+        r"rule real_fusion:\n(?:.*\n)*?    wildcards: dataset=mfeat, pair=mor-fac", dry
+    )
     stages = yaml.safe_load((wf / "real/dvc.yaml").read_text())["stages"]
     assert "real_fusion-mfeat-mor-fac" in stages
     assert "real_fusion-mfeat-mor-fac" in run(["dvc", "dag"], wf).stdout

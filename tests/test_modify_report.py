@@ -1,7 +1,6 @@
 """Tests of the gauss_modify report: the runs/summary tables (joins, paired gain, precision, t
-interval, validation, byte-deterministic CSVs), the Venn estimator (exact on clean salience
-vectors, blind to the generator's labels) and the modify and salience figures (readable,
-deterministic PNGs)."""
+interval, validation, byte-deterministic CSVs) and the modify and salience figures (readable,
+deterministic PNGs). The Venn estimator's tests are in test_venn_estimate.py."""
 
 from __future__ import annotations
 
@@ -14,8 +13,7 @@ import pytest
 
 from mfh.errors import DataError
 from mfh.report.modify.tables import collect_modify
-from mfh.tables import MODIFY_RUNS, MODIFY_SUMMARY, SALIENCE, VENN
-from mfh.venn import A_ONLY, GENERAL, NOISE, classify_channels, estimate_venn, write_venn
+from mfh.tables import MODIFY_RUNS, MODIFY_SUMMARY, SALIENCE
 
 MODES = ["random", "gt", "alg1"]
 # setting 0 has the larger gamma, so the summary puts it second
@@ -133,21 +131,6 @@ def clean_salience(rng: np.random.Generator, n_shared: int, n_a: int, n_noise: i
     ]
 
 
-@pytest.mark.parametrize("sizes", [(10, 30, 10), (10, 10, 30), (30, 10, 10), (5, 40, 5)])
-def test_classify_channels_is_exact_on_clean_vectors(sizes: tuple[int, int, int]) -> None:
-    rng = np.random.default_rng(sum(sizes) * sizes[0])
-    salience = clean_salience(rng, *sizes)
-    order = rng.permutation(len(salience))  # roles need not be contiguous
-    labels = classify_channels(salience[order])
-    expected = np.repeat([GENERAL, A_ONLY, NOISE], sizes)[order]
-    assert labels.tolist() == expected.tolist()
-    # an affine rescaling (raw instead of normalised salience) changes nothing
-    assert classify_channels(0.03 + 0.2 * salience[order]).tolist() == labels.tolist()
-    assert classify_channels(np.full(7, 0.3)).tolist() == [NOISE] * 7
-    with pytest.raises(ValueError, match="threshold"):
-        classify_channels(salience, threshold=1.0)
-
-
 def write_salience(root: Path, settings: list[tuple[int, int]], runs: int) -> tuple[Path, Path]:
     """salience.csv and settings.csv. The generator's shared / decisive columns of salience.csv
     are all 0, not the truth: an estimator that read them would fail."""
@@ -176,37 +159,6 @@ def write_salience(root: Path, settings: list[tuple[int, int]], runs: int) -> tu
     SALIENCE.write(paths[0], rows)
     table.to_csv(paths[1], index=False)
     return paths
-
-
-def test_estimate_venn_recovers_clean_counts(tmp_path: Path) -> None:
-    salience_csv, settings_csv = write_salience(tmp_path, [(30, 10), (10, 30), (10, 10)], runs=3)
-    venn = estimate_venn(salience_csv, settings_csv)
-    assert list(venn.columns) == VENN.names
-    assert venn["d0_est"].tolist() == venn["d0_pooled"].tolist() == [10.0, 30.0, 10.0]
-    assert venn["da_est"].tolist() == venn["da_pooled"].tolist() == [30.0, 10.0, 10.0]
-    assert venn["gamma_est"].tolist() == pytest.approx([0.25, 0.75, 0.5])
-    assert venn["gamma_pooled"].tolist() == pytest.approx(venn["gamma_true"].tolist())
-    assert venn["gamma_est_std"].tolist() == [0.0, 0.0, 0.0]
-    assert venn["n_runs"].tolist() == [3, 3, 3]
-    assert venn["alpha_true"].tolist() == pytest.approx([0.75, 0.25, 0.5])
-    outs = [tmp_path / "a.csv", tmp_path / "b.csv"]
-    for out in outs:
-        write_venn(venn, out)
-    assert outs[0].read_bytes() == outs[1].read_bytes()
-    assert outs[0].read_text().splitlines()[1].startswith("0,10,30,0,0.2500,0.7500,10.0000,30.0000")
-
-
-def test_estimate_venn_rejects_bad_inputs(tmp_path: Path) -> None:
-    salience_csv, settings_csv = write_salience(tmp_path, [(30, 10), (10, 30)], runs=2)
-    settings = pd.read_csv(settings_csv)
-    settings.iloc[:1].to_csv(settings_csv, index=False)
-    with pytest.raises(DataError, match=rf"{salience_csv}: setting\(s\) \[1\] not in"):
-        estimate_venn(salience_csv, settings_csv)
-    pd.concat([settings, settings.iloc[:1].assign(setting=5)]).to_csv(settings_csv, index=False)
-    with pytest.raises(DataError, match=rf"{salience_csv}: no rows for setting\(s\) \[5\]"):
-        estimate_venn(salience_csv, settings_csv)
-    with pytest.raises(ValueError, match="threshold"):
-        estimate_venn(salience_csv, settings_csv, threshold=0.0)
 
 
 def test_figures_write_deterministic_pngs(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def test_real_params_validate() -> None:
 BAD = {
     "unknown top-level key": (
         _set("seeed", value=1),
-        "seeed: unknown key; allowed keys: seed, device, studies, real_studies, paths, avmnist, mfeat, gauss_gamma, gauss_alpha, gauss_modify",
+        "seeed: unknown key; allowed keys: seed, device, studies, real_studies, paths, avmnist, mfeat, gauss_gamma, gauss_alpha, gauss_modify, or a venn study's section (a mapping)",
     ),
     "unknown device": (
         _set("device", value="gpu"),
@@ -98,7 +98,21 @@ BAD = {
     ),
     "unknown study": (
         _set("studies", value=["gauss_gamma", "gauss_foo"]),
-        "studies[1]: 'gauss_foo' is not a known study; allowed: gauss_gamma, gauss_alpha",
+        "studies[1]: 'gauss_foo' names no synthetic study; allowed: gauss_gamma, gauss_alpha, or a "
+        "top-level section of generator venn",
+    ),
+    "venn study: a triple where a sees nothing": (
+        _set("gauss_classes", "data", "grid", value=[[0, 0, 4]]),
+        "gauss_classes.data.grid[0]: [0, 0, 4]: modality a sees no decisive dimension; allowed: D0 + Da >= 1",
+    ),
+    "venn study: negative count": (
+        _set("gauss_classes", "data", "grid", value=[[1, -2, 4]]),
+        "gauss_classes.data.grid[0][1]: -2 is out of range; allowed: an integer >= 0",
+    ),
+    "venn study: ones with four classes": (
+        _set("gauss_classes", "data", "hyperplane", value="ones"),
+        "gauss_classes.data.hyperplane: 'ones' with classes 4: every class would tie; allowed: "
+        "normal, or classes: 2",
     ),
     "no study": (
         _set("studies", value=[]),

@@ -7,7 +7,9 @@ Checked structurally, from the stored arrays alone:
   (linear-programming separability: separable with the true latent channels, not without);
 - the paired design: x_b and y are stored once per run, x_a's noise is shared across the settings
   of a run, runs differ, and a run's data does not depend on the other values of the grid;
-- `venn_sample`: shapes, channel layout, y = 1[sum of decisive dims > 0] for `ones`, errors;
+- `venn_sample` (mfh.data.venn_generator): shapes, channel layout, y = 1[sum of decisive dims
+  > 0] for `ones`, errors;
+- the stored truth about each channel (a_shared, ..., b_decisive) agrees with equal columns;
 - determinism of `build_study` and byte-determinism of `StudyData.save`.
 """
 
@@ -26,8 +28,8 @@ from mfh.data.synthetic import (
     build_study,
     vary_alpha_venn,
     vary_gamma_venn,
-    venn_sample,
 )
+from mfh.data.venn_generator import venn_sample
 
 GAMMA_GRID = list(range(11))
 ALPHA_GRID = [0, 10, 20, 30, 40]
@@ -150,6 +152,10 @@ def test_vary_gamma_channel_layout(gamma_study, s, o):
         xa = _all(d.xa_train[s, r], d.xa_test[s, r])
         xb = _all(d.xb_train[r], d.xb_test[r])
         assert _equal_pairs(xa, xb) == {(j, j) for j in range(10 - o, 10)}
+    shared = set(np.flatnonzero(d.a_shared[s]))
+    assert shared == set(range(10 - o, 10)) == set(np.flatnonzero(d.b_shared[s]))
+    assert set(np.flatnonzero(d.a_decisive[s])) == set(range(10 - o, 20 - o))
+    assert set(np.flatnonzero(d.b_decisive[s])) == set(range(10))
 
 
 def test_vary_gamma_window_carries_latent_dims(gamma_study):

@@ -1,5 +1,6 @@
-"""End to end: `snakemake --cores 2` on a tiny configuration produces the output contract, is
-byte-for-byte deterministic, and stops before any job on invalid params."""
+"""End to end: `snakemake --cores 2` on a tiny configuration produces the output contract, runs
+a Venn study declared in params.yaml alone, is byte-for-byte deterministic, and stops before any
+job on invalid params."""
 
 from __future__ import annotations
 
@@ -43,9 +44,22 @@ def _rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+# a study of the user's own, in params.yaml alone: unusual triples (Db > Da, Da = 0, D0 = 0)
+USER_STUDY = "my_venn"
+USER_GRID = [[2, 1, 5], [4, 0, 3], [0, 3, 6]]
+
+
+def with_user_study(params: dict) -> dict:
+    """`params` plus the study USER_STUDY, copied from gauss_classes with its own data."""
+    user = yaml.safe_load(yaml.safe_dump(params["gauss_classes"]))
+    user["data"].update(grid=USER_GRID, noise_a=2, noise_b=3, classes=2, hyperplane="ones")
+    return params | {USER_STUDY: user, "studies": [*params["studies"], USER_STUDY]}
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
-    wf = make_workflow_copy(tmp_path_factory.mktemp("run") / "wf", shrink(load_real_params()))
+    params = with_user_study(shrink(load_real_params()))
+    wf = make_workflow_copy(tmp_path_factory.mktemp("run") / "wf", params)
     run(["snakemake", "--cores", "2"], wf)
     return wf
 
@@ -114,6 +128,41 @@ def test_gauss_modify_outputs(finished_run):
 
 
 @pytest.mark.slow
+def test_a_venn_study_declared_in_params_alone_runs(finished_run):
+    out = finished_run / "results" / USER_STUDY
+    venn = _rows(out / "venn.csv")
+    assert [(int(r["d0_true"]), int(r["da_true"]), int(r["db_true"])) for r in venn] == [
+        tuple(t) for t in USER_GRID
+    ]
+    assert all(0.0 <= float(r["gamma_est"]) <= 1.0 for r in venn)
+    # x_b changes with the setting, so the no-KD students are per setting x run
+    assert list(_rows(out / "acc" / "nokd.csv")[0]) == ["setting", "run", "acc"]
+    channels = _rows(out / "channels.csv")
+    assert len(channels) == len(USER_GRID) * 3 * ((4 + 2) + (7 + 3))  # x_a 6, x_b 10 wide
+    assert (out / "venn.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_predictors_study_scores_every_predictor(finished_run):
+    out = finished_run / "results" / "predictors"
+    points = _rows(out / "points.csv")
+    studies = {r["study"] for r in points}
+    assert studies == {"gauss_gamma", "gauss_alpha", USER_STUDY, "gauss_modify"}
+    teachers = {r["teacher"] for r in points if r["study"] == "gauss_modify"}
+    assert teachers == {"regular", "random", "gt", "alg1"}
+    scores = _rows(out / "scores.csv")
+    predictors = {r["predictor"] for r in scores}
+    assert {"teacher_acc", "gamma_true", "gamma_est", "complementarity_knn"} <= predictors
+    pooled = [r for r in scores if r["scope"] == "synthetic" and r["predictor"] == "gamma_true"]
+    assert int(pooled[0]["n_points"]) == len(
+        {(r["study"], r["setting"], r["teacher"]) for r in points}
+    )
+    fit = _rows(out / "venn_fit.csv")
+    assert [r["study"] for r in fit][-1] == "pooled"
+    assert (out / "predictors.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
 def test_nothing_left_to_do_after_a_run(finished_run):
     dry = run(["snakemake", "-n"], finished_run)
     assert "Nothing to be done" in dry.stdout + dry.stderr
@@ -144,7 +193,11 @@ def test_two_runs_from_scratch_are_byte_identical(finished_run, tmp_path):
         ),
         (
             lambda p: p.update(studies=["gauss_gamma", "gauss_foo"]),
-            "'gauss_foo' is not a known study",
+            "'gauss_foo' names no synthetic study",
+        ),
+        (
+            lambda p: p["gauss_classes"]["data"].update(grid=[[1, 2, 3], [0, 0, 3]]),
+            "gauss_classes.data.grid[1]: [0, 0, 3]: modality a sees no decisive dimension",
         ),
     ],
 )

@@ -1,29 +1,27 @@
 """Synthetic Gaussian data with a controllable modality Venn diagram (PROTOCOL §2–3).
 
-A latent vector `xs ~ N(0, I)` decides the label `y = 1[xs . h > 0]`. Modality `a` sees some of
-its dimensions, modality `b` others; the rest of each modality's channels are N(0, 1) noise.
-Counting the decisive dimensions each modality sees gives the Venn diagram:
+A latent vector `xs ~ N(0, I)` decides the label. Modality `a` sees some of its dimensions,
+modality `b` others; the rest of each modality's channels are N(0, 1) noise. Counting the
+decisive dimensions each modality sees gives the Venn diagram:
 
     D0 = seen by both,  Da = seen by a only,  Db = seen by b only
     gamma = D0 / (D0 + Da + Db),  alpha = Da / (Da + D0),  beta = Db / (Db + D0)
 
-Three generators:
-- `vary_gamma` (Exp 1, paper Fig. 2) and `vary_alpha` (Exp 2, paper Fig. 3): the reference
-  experiments, exactly as PROTOCOL §3 specifies. They keep a *paired design*: within one run,
+This file holds what every synthetic study shares (`Venn`, `StudyData`, the truth about each
+channel) and the two reference generators:
+- `vary_gamma` (Exp 1, paper Fig. 2) and `vary_alpha` (Exp 2, paper Fig. 3), exactly as
+  PROTOCOL §3 specifies, with y = 1[xs . h > 0]. They keep a *paired design*: within one run,
   `xs`, `h`, `x_b`, `y` and the noise are drawn once and shared by every setting of the grid;
   only the channels of `x_a` that carry latent dimensions change with the setting. `GENERATORS`
   describes each as a `ReferenceExperiment` (sizes, and per grid value its Venn diagram and the
   window of x_a's channels that hold latent dimensions); one drawer serves both.
-- `venn_sample`: the general family, parameterised by (D0, Da, Db), noise channels per modality
-  and the hyperplane kind (`normal` or `ones`).
-
-`build_study` stacks every setting and run of a study into one `StudyData` for the ensemble
-trainer.
+The general family, any (D0, Da, Db) and C classes (generator `venn`), is in
+`mfh.data.venn_generator`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
@@ -57,39 +55,54 @@ class Venn:
 class StudyData:
     """All data of one synthetic study, stacked for the ensemble trainer (`mfh.train.fullbatch`).
 
-    S settings, R runs. `x_b` and `y` do not depend on the setting (paired design).
+    S settings, R runs. `x_b` and `y` lack the settings axis when they do not depend on the
+    setting (the paired design of the reference generators); with generator `venn` they have it.
+    The truth about each channel (for figures and scores; estimators must not read it):
+    decisive = it carries a latent dimension the label depends on; shared = the other modality
+    sees that dimension too.
     """
 
     xa_train: np.ndarray  # (S, R, n_train, width_a) float32
     xa_test: np.ndarray  # (S, R, n_test, width_a) float32
-    xb_train: np.ndarray  # (R, n_train, width_b) float32
-    xb_test: np.ndarray  # (R, n_test, width_b) float32
-    y_train: np.ndarray  # (R, n_train) int64
-    y_test: np.ndarray  # (R, n_test) int64
-    grid: np.ndarray  # (S,) the swept value of each setting
+    xb_train: np.ndarray  # (R, n_train, width_b) or (S, R, n_train, width_b) float32
+    xb_test: np.ndarray  # (R, n_test, width_b) or (S, R, n_test, width_b) float32
+    y_train: np.ndarray  # (R, n_train) or (S, R, n_train) int64, in 0 .. classes-1
+    y_test: np.ndarray  # (R, n_test) or (S, R, n_test) int64
+    grid: np.ndarray  # (S,) the swept value of each setting (its index for generator venn)
     venn: tuple[Venn, ...]  # (S,) the Venn diagram of each setting
+    a_shared: np.ndarray  # (S, width_a) bool
+    a_decisive: np.ndarray  # (S, width_a) bool
+    b_shared: np.ndarray  # (S, width_b) bool
+    b_decisive: np.ndarray  # (S, width_b) bool
+    classes: int = 2
+
+    @property
+    def b_per_setting(self) -> bool:
+        """Whether x_b and y change with the setting (then so does the no-KD student)."""
+        return self.xb_train.ndim == 4
 
     def save(self, path) -> None:
         """Write to an .npz file (uncompressed, so the bytes are deterministic)."""
         counts = np.array([[v.d0, v.da, v.db] for v in self.venn], dtype=np.int64)
-        np.savez(
-            path,
-            xa_train=self.xa_train,
-            xa_test=self.xa_test,
-            xb_train=self.xb_train,
-            xb_test=self.xb_test,
-            y_train=self.y_train,
-            y_test=self.y_test,
-            grid=self.grid,
-            venn=counts,
-        )
+        arrays = {f.name: getattr(self, f.name) for f in fields(self)}
+        np.savez(path, **arrays | {"venn": counts, "classes": np.int64(self.classes)})
 
     @classmethod
     def load(cls, path) -> "StudyData":
         with np.load(path) as f:
             arrays = {k: f[k] for k in f.files}
         venn = tuple(Venn(*map(int, row)) for row in arrays.pop("venn"))
-        return cls(**arrays, venn=venn)
+        return cls(**arrays | {"venn": venn, "classes": int(arrays["classes"])})
+
+
+def channel_roles(
+    first_shared: int, shared: int, decisive: int, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(shared, decisive), bool (width,): channels first_shared .. first_shared+shared-1 are
+    shared, channels 0 .. decisive-1 decisive (the layouts of every generator)."""
+    channels = np.arange(width)
+    is_shared = (channels >= first_shared) & (channels < first_shared + shared)
+    return is_shared, channels < decisive
 
 
 # --- the reference generators (PROTOCOL §3) ----------------------------------------------------
@@ -143,15 +156,22 @@ def reference_experiment(generator: str) -> ReferenceExperiment:
     return GENERATORS[generator]
 
 
-def a_channel_roles(generator: str, value: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The truth about x_a's channels in a reference setting: (shared, decisive), bool (width,).
-
-    decisive: the channel carries a latent dimension the label depends on; shared: x_b sees it too.
-    """
+def reference_roles(generator: str, value: int, width_a: int) -> dict[str, np.ndarray]:
+    """The truth about both modalities' channels in a reference setting: a_shared, a_decisive
+    (width_a,), b_shared, b_decisive (WIDTH_B,), bool. x_b holds latent dims 0 .. B_DECISIVE-1 in
+    its first channels; x_a holds dims lo .. hi-1 in channels lo .. hi-1."""
     lo, hi = reference_experiment(generator).a_window(value)
-    channels = np.arange(width)
-    decisive = (channels >= lo) & (channels < hi)
-    return decisive & (channels < B_DECISIVE), decisive
+    a_decisive = (np.arange(width_a) >= lo) & (np.arange(width_a) < hi)
+    shared_lo, shared_hi = lo, min(hi, B_DECISIVE)  # the latent dims both see
+    b_shared, b_decisive = channel_roles(
+        shared_lo, max(0, shared_hi - shared_lo), B_DECISIVE, WIDTH_B
+    )
+    return {
+        "a_shared": a_decisive & (np.arange(width_a) < B_DECISIVE),
+        "a_decisive": a_decisive,
+        "b_shared": b_shared,
+        "b_decisive": b_decisive,
+    }
 
 
 def _reference_run(rng: np.random.Generator, n: int, experiment: ReferenceExperiment, grid):
@@ -184,6 +204,7 @@ def build_study(
     x_a = np.stack([p[0] for p in per_run], axis=1).astype(np.float32)  # (S, R, n, width_a)
     x_b = np.stack([p[1] for p in per_run]).astype(np.float32)  # (R, n, width_b)
     y = np.stack([p[2] for p in per_run])  # (R, n)
+    roles = [reference_roles(generator, v, experiment.width_a) for v in grid]
     return StudyData(
         xa_train=np.ascontiguousarray(x_a[:, :, :n_train]),
         xa_test=np.ascontiguousarray(x_a[:, :, n_train:]),
@@ -193,42 +214,5 @@ def build_study(
         y_test=np.ascontiguousarray(y[:, n_train:]),
         grid=np.asarray(grid, dtype=np.int64),
         venn=venn,
+        **{key: np.stack([r[key] for r in roles]) for key in roles[0]},
     )
-
-
-# --- the general family ------------------------------------------------------------------------
-
-
-def venn_sample(
-    rng: np.random.Generator,
-    n: int,
-    venn: Venn,
-    noise_a: int,
-    noise_b: int,
-    hyperplane: str = "normal",
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw `n` samples with the given Venn diagram.
-
-    Latent xs = [shared (d0) | a-only (da) | b-only (db)], y = 1[xs . h > 0] with h ~ N(0, I)
-    (`normal`) or h = 1 (`ones`). Channel layout:
-      x_a = [shared (d0) | a-only (da) | noise (noise_a)]   -> (n, d0 + da + noise_a)
-      x_b = [shared (d0) | b-only (db) | noise (noise_b)]   -> (n, d0 + db + noise_b)
-    Returns (x_a, x_b, y) as float64, float64, int64.
-    """
-    if min(venn.d0, venn.da, venn.db, noise_a, noise_b) < 0:
-        raise ValueError(f"counts must be >= 0, got {venn}, noise_a={noise_a}, noise_b={noise_b}")
-    latent = venn.d0 + venn.da + venn.db
-    if latent == 0:
-        raise ValueError("the Venn diagram has no decisive dimension (d0 + da + db = 0)")
-    if hyperplane == "normal":
-        h = rng.standard_normal(latent)
-    elif hyperplane == "ones":
-        h = np.ones(latent)
-    else:
-        raise ValueError(f"unknown hyperplane kind {hyperplane!r}; allowed: normal, ones")
-    xs = rng.standard_normal((n, latent))
-    y = (xs @ h > 0).astype(np.int64)
-    shared, a_only, b_only = np.split(xs, [venn.d0, venn.d0 + venn.da], axis=1)
-    x_a = np.concatenate([shared, a_only, rng.standard_normal((n, noise_a))], axis=1)
-    x_b = np.concatenate([shared, b_only, rng.standard_normal((n, noise_b))], axis=1)
-    return x_a, x_b, y

@@ -13,7 +13,14 @@ from argparse import Namespace
 
 from mfh.pipeline.sections import Sections
 from mfh.steps.common import TRAINING, Option, compute_on, options
-from mfh.steps.synthetic import MODEL_OUTPUTS, TEACHER, VENN_OPTIONS, train_ensemble, venn
+from mfh.steps.synthetic import (
+    MODEL_OUTPUTS,
+    PROBE_OPTIONS,
+    TEACHER,
+    VENN_OPTIONS,
+    train_ensemble,
+    venn,
+)
 
 DATA = Option("data", "the study's .npz from modify_prepare")
 SELECTION = Option("selection", "how the modified teacher's channels are chosen: random|gt|alg1")
@@ -40,14 +47,21 @@ def modify_teachers(args: Namespace, params: Sections) -> None:
     train_ensemble(modify.train_teachers, args, params, params[f"{args.study}.teacher"])
 
 
-@options(DATA, Option("out-csv", "output salience.csv"), *TRAINING)
+@options(
+    DATA,
+    Option("out-csv", "output salience.csv"),
+    Option("out-joint-a", "output checkpoint of the joint nets f_a (on x_a)"),
+    Option("out-joint-b", "output checkpoint of the joint nets f_b (on x_b)"),
+    *TRAINING,
+)
 def modify_salience(args: Namespace, params: Sections) -> None:
     """Algorithm 1 on sample A."""
     compute_on(params["device"], args.threads)
     from mfh.studies import modify
 
     salience = params[f"{args.study}.salience"]
-    modify.salience(args.study, params["seed"], args.data, salience, args.out_csv)
+    out_joint = args.out_joint_a, args.out_joint_b
+    modify.salience(args.study, params["seed"], args.data, salience, args.out_csv, out_joint)
 
 
 @options(DATA, *MODEL_OUTPUTS, *TRAINING)
@@ -139,7 +153,28 @@ def modify_plot(args: Namespace, params: Sections) -> None:
     plot_salience(args.salience, args.settings, args.out_salience_png)
 
 
+@options(
+    *PROBE_OPTIONS,
+    Option("models", "the study's models folder (models/gauss_modify)"),
+    Option("results", "the study's results folder (results/gauss_modify)"),
+)
+def modify_probe(args: Namespace, params: Sections) -> None:
+    """Measure gauss_modify's nets trained before distillation (every teacher of every
+    selection): channel tests and predictor values."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies.probe import modify_probe as probe
+
+    checkpoints = args.teacher, args.nokd, args.joint_a, args.joint_b
+    modified = {
+        selection: (f"{args.models}/teacher_{selection}.pt", f"{args.results}/kept_{selection}.csv")
+        for selection in params[f"{args.study}.selections"]
+    }
+    outputs = args.out_channels, args.out_predictors
+    venn_cfg = params[f"{args.study}.venn"]
+    probe(args.study, params["seed"], args.data, checkpoints, modified, venn_cfg, *outputs)
+
+
 @options(*VENN_OPTIONS)
 def modify_venn(args: Namespace, params: Sections) -> None:
-    """Estimate gauss_modify's Venn diagram (gamma) from Algorithm 1's salience, as `venn` does."""
+    """Estimate gauss_modify's Venn diagram from its channel tests, as `venn` does."""
     venn(args, params)

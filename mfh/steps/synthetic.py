@@ -25,7 +25,8 @@ MODEL_OUTPUTS = (  # of a step that trains an ensemble
     Option("out-ckpt", "output checkpoint (.pt)"),
     Option("out-acc", "output CSV of test accuracies"),
 )
-SWEPT_QUANTITY = {"vary_gamma": "gamma", "vary_alpha": "alpha"}  # by params `data.generator`
+# the x axis of a study's figure, by params `data.generator`
+SWEPT_QUANTITY = {"vary_gamma": "gamma", "vary_alpha": "alpha", "venn": "gamma"}
 
 
 def train_ensemble(train, args: Namespace, params: Sections, *inputs) -> None:
@@ -75,14 +76,20 @@ def distill(args: Namespace, params: Sections) -> None:
     train_ensemble(gauss.distill, args, params, args.teacher, student, kd)
 
 
-@options(DATA, Option("out-csv", "output salience.csv"), *TRAINING)
+@options(
+    DATA,
+    Option("out-csv", "output salience.csv"),
+    Option("out-joint-a", "output checkpoint of the joint nets f_a (on x_a)"),
+    Option("out-joint-b", "output checkpoint of the joint nets f_b (on x_b)"),
+    *TRAINING,
+)
 def salience(args: Namespace, params: Sections) -> None:
     """Algorithm 1 on a study's teacher modality (x_a)."""
     compute_on(params["device"], args.threads)
     from mfh.studies import gauss
 
-    generator, salience = params[f"{args.study}.data.generator"], params[f"{args.study}.salience"]
-    gauss.salience(args.study, params["seed"], generator, args.data, salience, args.out_csv)
+    salience, out_joint = params[f"{args.study}.salience"], (args.out_joint_a, args.out_joint_b)
+    gauss.salience(args.study, params["seed"], args.data, salience, args.out_csv, out_joint)
 
 
 @options(
@@ -124,8 +131,33 @@ def plot(args: Namespace, params: Sections) -> None:
     plot_from_csv(args.runs, swept, args.out_png, title=args.study)
 
 
+PROBE_OPTIONS = (
+    DATA,
+    TEACHER,
+    Option("nokd", "no-KD student checkpoint"),
+    Option("joint-a", "checkpoint of Algorithm 1's joint nets f_a"),
+    Option("joint-b", "checkpoint of Algorithm 1's joint nets f_b"),
+    Option("out-channels", "output channels.csv: per-channel permutation tests"),
+    Option("out-predictors", "output predictors.csv: predictor values per setting x run"),
+    *TRAINING,
+)
+
+
+@options(*PROBE_OPTIONS)
+def probe(args: Namespace, params: Sections) -> None:
+    """Measure the nets trained before distillation: channel tests and predictor values."""
+    compute_on(params["device"], args.threads)
+    from mfh.studies.probe import gauss_probe
+
+    checkpoints = args.teacher, args.nokd, args.joint_a, args.joint_b
+    outputs = args.out_channels, args.out_predictors
+    gauss_probe(
+        args.study, params["seed"], args.data, checkpoints, params[f"{args.study}.venn"], *outputs
+    )
+
+
 VENN_OPTIONS = (
-    Option("salience", "salience.csv from Algorithm 1"),
+    Option("channels", "channels.csv from the channel tests"),
     Option("settings", "settings.csv: the true Venn shares"),
     Option("out-csv", "output venn.csv"),
     Option("out-png", "output venn.png"),
@@ -134,19 +166,26 @@ VENN_OPTIONS = (
 
 @options(*VENN_OPTIONS)
 def venn(args: Namespace, params: Sections) -> None:
-    """Estimate the Venn diagram (gamma) from Algorithm 1's salience."""
+    """Estimate the Venn diagram (D0, Da, Db, gamma) from the channel tests."""
     from mfh.report.venn import plot_venn
     from mfh.venn import estimate_venn, write_venn
 
-    threshold = params[f"{args.study}.venn"]["threshold"]
-    estimate = estimate_venn(args.salience, args.settings, threshold=threshold)
+    significance = params[f"{args.study}.venn"]["significance"]
+    estimate = estimate_venn(args.channels, args.settings, significance=significance)
     write_venn(estimate, args.out_csv)
-    plot_venn(estimate, args.out_png)
+    plot_venn(estimate, args.out_png, title=args.study)
     for row in estimate.itertuples():
         log.info(
-            "  setting %d: gamma true %.3f, estimated %.3f per run, %.3f pooled over runs",
+            "  setting %d: true D0 %d Da %d Db %d gamma %.3f | estimated D0 %.1f Da %.1f Db %.1f"
+            " gamma %.3f +- %.3f",
             row.setting,
+            row.d0_true,
+            row.da_true,
+            row.db_true,
             row.gamma_true,
+            row.d0_est,
+            row.da_est,
+            row.db_est,
             row.gamma_est,
-            row.gamma_pooled,
+            row.gamma_std,
         )

@@ -22,7 +22,7 @@ from mfh.models.linear import LinearEnsemble
 from mfh.seeding import torch_seed
 from mfh.tables import ACC_BY_RUN, ACC_BY_SETTING, SALIENCE
 
-N_CLASSES = 2
+N_CLASSES = 2  # the classes of every study but those of generator `venn` with `classes`
 
 
 def write_acc(path, acc: torch.Tensor, settings: int | None) -> None:
@@ -66,14 +66,17 @@ class EnsembleData:
     settings: int | None
     train: tuple[torch.Tensor, torch.Tensor]  # x (M, d, N_train), y (M, N_train)
     test: tuple[torch.Tensor, torch.Tensor]  # x (M, d, N_test), y (M, N_test)
+    classes: int = N_CLASSES
 
     @classmethod
-    def from_arrays(cls, settings: int | None, x_train, y_train, x_test, y_test) -> EnsembleData:
+    def from_arrays(
+        cls, settings: int | None, x_train, y_train, x_test, y_test, classes: int = N_CLASSES
+    ) -> EnsembleData:
         """From stored arrays: x (S, R, N, d) or (R, N, d), y (S, R, N) or (R, N); an array
         without the settings axis serves every setting (`as_features`, `as_labels`)."""
         S = settings or 1
         train = as_features(x_train, S), as_labels(y_train, S)
-        return cls(settings, train, (as_features(x_test, S), as_labels(y_test, S)))
+        return cls(settings, train, (as_features(x_test, S), as_labels(y_test, S)), classes)
 
     @property
     def runs(self) -> int:
@@ -87,7 +90,8 @@ class EnsembleData:
     def masked(self, keep: torch.Tensor) -> EnsembleData:
         """The same data, x times `keep` (M, d, 1): 1 for the channels a model keeps, else 0."""
         (x_train, y_train), (x_test, y_test) = self.train, self.test
-        return EnsembleData(self.settings, (x_train * keep, y_train), (x_test * keep, y_test))
+        train, test = (x_train * keep, y_train), (x_test * keep, y_test)
+        return EnsembleData(self.settings, train, test, self.classes)
 
 
 def init_ensemble(
@@ -98,16 +102,19 @@ def init_ensemble(
     runs: int,
     width: int,
     fan_in: Optional[Sequence[int]] = None,
+    classes: int = N_CLASSES,
 ) -> LinearEnsemble:
-    """S x R linear models; model (s, r) is seeded by (seed, study, role, r) only, so every
-    setting of a run starts from the same weights (paired design). `fan_in`: see LinearEnsemble."""
+    """S x R linear models with `classes` outputs; model (s, r) is seeded by (seed, study, role,
+    r) only, so every setting of a run starts from the same weights (paired design). `fan_in`:
+    see LinearEnsemble."""
     seeds = [torch_seed(seed, study, role, r) for _ in range(settings) for r in range(runs)]
-    return LinearEnsemble(seeds, width, N_CLASSES, fan_in=fan_in).to(current_device())
+    return LinearEnsemble(seeds, width, classes, fan_in=fan_in).to(current_device())
 
 
 def save_ensemble(
-    path, role: str, model: LinearEnsemble, settings: int, runs: int, config: dict, acc
+    path, role: str, model: LinearEnsemble, settings: int, runs: int, config: dict, acc=None
 ) -> None:
+    """Checkpoint of an ensemble of S x R models; `acc` (M,): their test accuracy, if any."""
     out_features, in_features = model.weight.shape[1:]
     save_checkpoint(
         path,
@@ -120,7 +127,7 @@ def save_ensemble(
         },
         layout={"settings": settings, "runs": runs},
         config=config,
-        metrics={"test_acc": acc.tolist()},
+        metrics={} if acc is None else {"test_acc": acc.tolist()},
         state_dict=model.state_dict(),
     )
 

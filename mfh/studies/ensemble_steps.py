@@ -53,7 +53,9 @@ def train_teachers(
 ) -> torch.Tensor:
     """Linear teachers on `on_a`, one per setting x run. Checkpoint role "teacher"; returns test
     accuracy (M,)."""
-    model = init_ensemble(study, seed, "teacher_init", on_a.settings, on_a.runs, on_a.width)
+    model = init_ensemble(
+        study, seed, "teacher_init", on_a.settings, on_a.runs, on_a.width, classes=on_a.classes
+    )
     config, name = {"teacher": teacher_cfg, "seed": seed}, f"{study} teachers"
     return train_and_save(model, on_a, teacher_cfg, out, role="teacher", config=config, name=name)
 
@@ -101,15 +103,18 @@ def salience(
     salience_cfg: dict,
     truth: tuple[np.ndarray, np.ndarray],
     out_csv,
+    out_joint: tuple[str | os.PathLike, str | os.PathLike],
+    classes: int = 2,
 ) -> torch.Tensor:
     """Algorithm 1 on the training data of every setting x run, with the params `salience_cfg`
-    (epochs, lr, momentum, repeats): joint nets f_a on x_a and f_b on x_b, then the salience of
-    x_a's channels. Writes salience.csv with `truth` = (shared, decisive), bool (S, d_a), the
-    generator's roles of x_a's channels; returns the min-max normalised salience (M, d_a)."""
+    (epochs, lr, momentum, repeats): joint nets f_a on x_a and f_b on x_b (saved to `out_joint`,
+    roles "joint_a", "joint_b"), then the salience of x_a's channels. Writes salience.csv with
+    `truth` = (shared, decisive), bool (S, d_a), the generator's roles of x_a's channels;
+    returns the min-max normalised salience (M, d_a)."""
     shared, decisive = truth
     S, (M, width, _) = len(shared), x_a.shape
-    f_a = init_ensemble(study, seed, "joint_a_init", S, M // S, width)
-    f_b = init_ensemble(study, seed, "joint_b_init", S, M // S, x_b.shape[1])
+    f_a = init_ensemble(study, seed, "joint_a_init", S, M // S, width, classes=classes)
+    f_b = init_ensemble(study, seed, "joint_b_init", S, M // S, x_b.shape[1], classes=classes)
     rng = torch.Generator().manual_seed(torch_seed(seed, study, "salience"))
     epochs, lr, momentum = (salience_cfg[key] for key in ("epochs", "lr", "momentum"))
     train_joint_ensemble(
@@ -124,6 +129,9 @@ def salience(
         name=f"{study} joint nets",
         log_every=log_every(epochs),
     )
+    config = {"salience": salience_cfg, "seed": seed}
+    for path, role, net in zip(out_joint, ("joint_a", "joint_b"), (f_a, f_b)):
+        save_ensemble(path, role, net, S, M // S, config)
     raw = input_salience(f_a, f_b, x_a, x_b, repeats=salience_cfg["repeats"], generator=rng)
     norm = minmax(raw)  # (M, d_a)
     write_salience(out_csv, norm, raw, shared, decisive)
@@ -134,7 +142,8 @@ def salience(
 def init_students(study: str, seed: int, on_b: EnsembleData) -> LinearEnsemble:
     """The students on `on_b`: the no-KD student of a run and its KD students, of any teacher,
     start from the same weights (seed role "student_init")."""
-    return init_ensemble(study, seed, "student_init", on_b.settings or 1, on_b.runs, on_b.width)
+    settings, runs, width = on_b.settings or 1, on_b.runs, on_b.width
+    return init_ensemble(study, seed, "student_init", settings, runs, width, classes=on_b.classes)
 
 
 def teacher_logits(path, role: str, x: torch.Tensor) -> torch.Tensor:

@@ -1,24 +1,26 @@
-"""The synthetic Gaussian studies (`gauss_gamma`, `gauss_alpha`), one function per rule.
+"""The synthetic Gaussian studies of the `studies` list (`gauss_gamma`, `gauss_alpha`, and any
+study of generator `venn`), one function per rule.
 
     prepare         (in `mfh.studies.gauss_prepare`, free of torch) -> dataset.npz, settings.csv
     train_teachers  a linear teacher on x_a per setting x run      -> teacher.pt, teacher.csv
-    train_baselines a linear no-KD student on x_b per run          -> nokd.pt, nokd.csv
+    train_baselines a linear no-KD student on x_b per run (per setting x run where x_b changes
+                    with the setting: generator venn)              -> nokd.pt, nokd.csv
     distill         a linear KD student on x_b per setting x run   -> kd.pt, kd.csv
-    salience        Algorithm 1 per setting x run (for the Venn analysis) -> salience.csv
+    salience        Algorithm 1 per setting x run (for the Venn analysis) -> salience.csv,
+                    the joint nets joint_a.pt, joint_b.pt
 
 Each step picks the study's arrays for one step of `mfh.studies.ensemble_steps`, which trains
-all its models as one ensemble. Paired design: the no-KD student depends on the run only, and
-every KD student of a run starts from the same initial weights as that run's no-KD student; every
-teacher of a run starts from the same weights.
+all its models as one ensemble. Paired design: in the reference studies the no-KD student
+depends on the run only; every KD student of a run starts from the same initial weights as that
+run's no-KD student; every teacher of a run starts from the same weights.
 Accuracy CSVs hold test accuracy in percent, "%.4f", one row per model.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from mfh.data.synthetic import StudyData, a_channel_roles
+from mfh.data.synthetic import StudyData
 from mfh.studies import ensemble_steps
 from mfh.studies.ensemble import EnsembleData, as_features, as_labels
 from mfh.studies.ensemble_steps import Outputs, teacher_logits
@@ -36,8 +38,10 @@ def train_teachers(
 def train_baselines(
     study: str, seed: int, data_path, student_cfg: dict, out_ckpt, out_acc
 ) -> torch.Tensor:
-    """Train one no-KD student on x_b per run (it is shared by all settings); return acc (R,)."""
-    on_b = _on_b(StudyData.load(data_path), settings=None)
+    """Train one no-KD student on x_b per run, shared by all settings (acc (R,)), or per
+    setting x run where x_b changes with the setting (acc (S * R,))."""
+    data = StudyData.load(data_path)
+    on_b = _on_b(data, settings=len(data.grid) if data.b_per_setting else None)
     out = Outputs(out_ckpt, out_acc)
     return ensemble_steps.train_baselines(study, seed, on_b, student_cfg, out)
 
@@ -63,26 +67,28 @@ def distill(
 
 
 def salience(
-    study: str, seed: int, generator: str, data_path, salience_cfg: dict, out_csv
+    study: str, seed: int, data_path, salience_cfg: dict, out_csv, out_joint
 ) -> torch.Tensor:
-    """Algorithm 1 on the training data of every setting x run: salience of x_a's channels."""
+    """Algorithm 1 on the training data of every setting x run: salience of x_a's channels;
+    the joint nets go to `out_joint` = (f_a's checkpoint, f_b's)."""
     data = StudyData.load(data_path)
-    S, width = len(data.grid), data.xa_train.shape[-1]
+    S = len(data.grid)
     x_a, x_b = as_features(data.xa_train), as_features(data.xb_train, S)
     y = as_labels(data.y_train, S)
-    roles = [a_channel_roles(generator, int(v), width) for v in data.grid]
-    truth = np.stack([r[0] for r in roles]), np.stack([r[1] for r in roles])  # (S, width) each
-    return ensemble_steps.salience(study, seed, x_a, x_b, y, salience_cfg, truth, out_csv)
+    truth = data.a_shared, data.a_decisive  # (S, width_a) each
+    return ensemble_steps.salience(
+        study, seed, x_a, x_b, y, salience_cfg, truth, out_csv, out_joint, data.classes
+    )
 
 
 def _on_a(data: StudyData) -> EnsembleData:
     """x_a of every setting x run, with the run's labels."""
     S = len(data.grid)
-    return EnsembleData.from_arrays(S, data.xa_train, data.y_train, data.xa_test, data.y_test)
+    arrays = data.xa_train, data.y_train, data.xa_test, data.y_test
+    return EnsembleData.from_arrays(S, *arrays, classes=data.classes)
 
 
 def _on_b(data: StudyData, settings: int | None) -> EnsembleData:
     """x_b of every run, for `settings` settings (None: once per run)."""
-    return EnsembleData.from_arrays(
-        settings, data.xb_train, data.y_train, data.xb_test, data.y_test
-    )
+    arrays = data.xb_train, data.y_train, data.xb_test, data.y_test
+    return EnsembleData.from_arrays(settings, *arrays, classes=data.classes)

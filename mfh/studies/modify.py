@@ -47,8 +47,9 @@ def train_teachers(study, seed, data_path, teacher_cfg, out_ckpt, out_acc) -> to
     return ensemble_steps.train_teachers(study, seed, on_a, teacher_cfg, out)
 
 
-def salience(study, seed, data_path, salience_cfg, out_csv) -> torch.Tensor:
-    """Algorithm 1 on sample A; writes one row per setting x run x channel of x_a."""
+def salience(study, seed, data_path, salience_cfg, out_csv, out_joint) -> torch.Tensor:
+    """Algorithm 1 on sample A; writes one row per setting x run x channel of x_a, and the joint
+    nets to `out_joint` = (f_a's checkpoint, f_b's)."""
     data = ModifyData.load(data_path)
     a = data.arrays
     x_a, x_b, y = as_features(a["x_a_a"]), as_features(a["x_b_a"]), as_labels(a["y_a"])
@@ -56,7 +57,9 @@ def salience(study, seed, data_path, salience_cfg, out_csv) -> torch.Tensor:
     shared = np.stack([channels < xs2 for _, xs2 in data.grid])  # (S, width)
     decisive = np.stack([channels < xs1 + xs2 for xs1, xs2 in data.grid])
     truth = shared, decisive
-    return ensemble_steps.salience(study, seed, x_a, x_b, y, salience_cfg, truth, out_csv)
+    return ensemble_steps.salience(
+        study, seed, x_a, x_b, y, salience_cfg, truth, out_csv, out_joint
+    )
 
 
 def train_baselines(study, seed, data_path, student_cfg, out_ckpt, out_acc) -> torch.Tensor:

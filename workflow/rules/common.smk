@@ -51,6 +51,12 @@ def step_code(rule):
     return code_deps.step_files(rule)
 
 
+PREDICTORS_OUTPUTS = [
+    f"results/predictors/{name}"
+    for name in ("points.csv", "scores.csv", "venn_fit.csv", "predictors.png")
+]
+
+
 def all_outputs():
     """Everything `snakemake` builds by default: the tables and figures of every study."""
     modify = [
@@ -76,6 +82,7 @@ def all_outputs():
             study=config["studies"],
         )
         + modify
+        + PREDICTORS_OUTPUTS
     )
 
 

@@ -59,6 +59,8 @@ rule modify_salience:
     output:
         csv=f"{MODIFY}/salience.csv",
         env=f"{MODIFY}/salience.env.json",
+        joint_a="models/gauss_modify/joint_a.pt",
+        joint_b="models/gauss_modify/joint_b.pt",
     log:
         "logs/gauss_modify/modify_salience.log",
     benchmark:
@@ -72,6 +74,7 @@ rule modify_salience:
     shell:
         "python -m mfh modify_salience --study gauss_modify --params {input.sections}"
         " --data {input.data} --out-csv {output.csv} --out-env {output.env}"
+        " --out-joint-a {output.joint_a} --out-joint-b {output.joint_b}"
         " --threads {threads} --log {log}"
 
 
@@ -230,9 +233,40 @@ rule modify_plot:
         " --out-png {output.png} --out-salience-png {output.salience_png} --log {log}"
 
 
+rule modify_probe:
+    input:
+        data=rules.modify_prepare.output.data,
+        teacher=rules.modify_teachers.output.ckpt,
+        nokd=rules.modify_baselines.output.ckpt,
+        joint_a=rules.modify_salience.output.joint_a,
+        joint_b=rules.modify_salience.output.joint_b,
+        mod_teachers=expand(f"{MODIFY_MODELS}/teacher_{{selection}}.pt", selection=SELECTIONS),
+        kept=expand(f"{MODIFY}/kept_{{selection}}.csv", selection=SELECTIONS),
+        sections=sections("seed", "device", "gauss_modify.venn", "gauss_modify.selections"),
+        code=step_code("modify_probe"),
+    output:
+        channels=f"{MODIFY}/channels.csv",
+        predictors=f"{MODIFY}/predictors.csv",
+        env=f"{MODIFY}/channels.env.json",
+    log:
+        "logs/gauss_modify/modify_probe.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=GPUS,
+    shell:
+        "python -m mfh modify_probe --study gauss_modify --params {input.sections}"
+        " --data {input.data} --teacher {input.teacher} --nokd {input.nokd}"
+        " --joint-a {input.joint_a} --joint-b {input.joint_b}"
+        f" --models {MODIFY_MODELS} --results {MODIFY}"
+        " --out-channels {output.channels} --out-predictors {output.predictors}"
+        " --out-env {output.env} --threads {threads} --log {log}"
+
+
 rule modify_venn:
     input:
-        salience=rules.modify_salience.output.csv,
+        channels=rules.modify_probe.output.channels,
         settings=rules.modify_prepare.output.settings,
         sections=sections("gauss_modify.venn"),
         code=step_code("modify_venn"),
@@ -245,5 +279,5 @@ rule modify_venn:
         ENV
     shell:
         "python -m mfh modify_venn --study gauss_modify --params {input.sections}"
-        " --salience {input.salience} --settings {input.settings}"
+        " --channels {input.channels} --settings {input.settings}"
         " --out-csv {output.csv} --out-png {output.png} --log {log}"

@@ -3,8 +3,9 @@ setting x run (`runs.csv`, table GAUSS_RUNS) and summarise them per setting with
 gain and its t interval (`summary.csv`, GAUSS_SUMMARY).
 
 Inputs (`mfh.tables`): `settings.csv` (GAUSS_SETTINGS), `teacher.csv` and `kd.csv`
-(ACC_BY_SETTING), `nokd.csv` (ACC_BY_RUN: the no-KD student depends only on the run, so it is
-shared by every setting).
+(ACC_BY_SETTING), `nokd.csv` (ACC_BY_RUN where the no-KD student depends only on the run and is
+shared by every setting, as in the reference studies; ACC_BY_SETTING where x_b changes with the
+setting, generator venn).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from mfh.errors import DataError
 from mfh.report.stats import t_halfwidth
+from mfh.table_io import read_frame_as_any
 from mfh.tables import ACC_BY_RUN, ACC_BY_SETTING, GAUSS_RUNS, GAUSS_SETTINGS, GAUSS_SUMMARY
 
 _INPUTS = {
@@ -59,7 +61,8 @@ def build_runs(
     names = {role: f"{role}.csv" for role in _INPUTS} | dict(sources or {})
     settings = GAUSS_SETTINGS.check_frame(settings, names["settings"])
     teacher = ACC_BY_SETTING.check_frame(teacher, names["teacher"])
-    nokd = ACC_BY_RUN.check_frame(nokd, names["nokd"])
+    by_setting = "setting" in nokd.columns
+    nokd = (ACC_BY_SETTING if by_setting else ACC_BY_RUN).check_frame(nokd, names["nokd"])
     kd = ACC_BY_SETTING.check_frame(kd, names["kd"])
 
     run_ids = sorted(set(teacher["run"]) | set(nokd["run"]) | set(kd["run"]))
@@ -70,12 +73,15 @@ def build_runs(
         [sorted(settings["setting"]), run_ids], names=["setting", "run"]
     )
     accs = {}
-    for role, frame in (("teacher", teacher), ("kd", kd)):
+    for role, frame in (("teacher", teacher), ("kd", kd)) + (
+        (("nokd", nokd),) if by_setting else ()
+    ):
         indexed = frame.set_index(["setting", "run"])["acc"]
         accs[f"{role}_acc"] = on_grid(indexed, grid, names[role], names["settings"]).to_numpy()
 
     runs = grid.to_frame(index=False).assign(**accs)
-    runs["nokd_acc"] = runs["run"].map(nokd.set_index("run")["acc"])
+    if not by_setting:
+        runs["nokd_acc"] = runs["run"].map(nokd.set_index("run")["acc"])
     runs = runs.merge(
         settings[["setting", *_SETTING_COLUMNS]], on="setting", how="left", validate="many_to_one"
     )
@@ -116,7 +122,10 @@ def collect(
     """Read the four inputs, write the runs and summary tables (`mfh.table_io`: atomic,
     byte-deterministic), return both."""
     paths = {"settings": settings_csv, "teacher": teacher_csv, "nokd": nokd_csv, "kd": kd_csv}
-    frames = {role: _INPUTS[role].read_frame(path) for role, path in paths.items()}
+    frames = {
+        role: _INPUTS[role].read_frame(path) for role, path in paths.items() if role != "nokd"
+    }
+    frames["nokd"] = read_frame_as_any(nokd_csv, (ACC_BY_RUN, ACC_BY_SETTING))
     runs = build_runs(**frames, sources={role: str(path) for role, path in paths.items()})
     summary = summarise(runs, confidence)
     GAUSS_RUNS.write_frame(runs_out, runs)

@@ -1,0 +1,41 @@
+# The predictors study (PROTOCOL §6): every setting of every synthetic study, and every teacher
+# of gauss_modify, is a point (predictor value, measured KD gain); each predictor is scored by
+# its Spearman correlation with the gain. Also the Venn estimate against the truth.
+STUDIES = config["studies"]
+
+
+rule predictors:
+    input:
+        runs=expand("results/{study}/runs.csv", study=STUDIES),
+        channels=expand("results/{study}/channels.csv", study=STUDIES),
+        predictors=expand("results/{study}/predictors.csv", study=STUDIES),
+        venn=expand("results/{study}/venn.csv", study=STUDIES),
+        modify=[
+            rules.modify_collect.output.runs,
+            rules.modify_probe.output.channels,
+            rules.modify_probe.output.predictors,
+            rules.modify_venn.output.csv,
+        ],
+        kept=expand(f"{MODIFY}/kept_{{selection}}.csv", selection=SELECTIONS),
+        sections=sections(
+            "seed",
+            "studies",
+            *(f"{study}.venn" for study in STUDIES),
+            "gauss_modify.venn",
+            "gauss_modify.selections",
+        ),
+        code=step_code("predictors"),
+    output:
+        points="results/predictors/points.csv",
+        scores="results/predictors/scores.csv",
+        venn_fit="results/predictors/venn_fit.csv",
+        png="results/predictors/predictors.png",
+    log:
+        "logs/predictors/predictors.log",
+    conda:
+        ENV
+    shell:
+        "python -m mfh predictors --study predictors --params {input.sections}"
+        " --results results"
+        " --out-points {output.points} --out-scores {output.scores}"
+        " --out-venn-fit {output.venn_fit} --out-png {output.png} --log {log}"

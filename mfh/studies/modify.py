@@ -47,16 +47,22 @@ def train_teachers(study, seed, data_path, teacher_cfg, out_ckpt, out_acc) -> to
     return ensemble_steps.train_teachers(study, seed, on_a, teacher_cfg, out)
 
 
+def a_channel_truth(data: ModifyData) -> tuple[np.ndarray, np.ndarray]:
+    """The generator's truth about x_a's channels: (shared, decisive), bool (S, width). x_b's
+    decisive channels are x_a's shared ones, in the same places."""
+    channels = np.arange(data.arrays["x_a_a"].shape[-1])
+    shared = np.stack([channels < xs2 for _, xs2 in data.grid])
+    decisive = np.stack([channels < xs1 + xs2 for xs1, xs2 in data.grid])
+    return shared, decisive
+
+
 def salience(study, seed, data_path, salience_cfg, out_csv, out_joint) -> torch.Tensor:
     """Algorithm 1 on sample A; writes one row per setting x run x channel of x_a, and the joint
     nets to `out_joint` = (f_a's checkpoint, f_b's)."""
     data = ModifyData.load(data_path)
     a = data.arrays
     x_a, x_b, y = as_features(a["x_a_a"]), as_features(a["x_b_a"]), as_labels(a["y_a"])
-    channels = np.arange(a["x_a_a"].shape[-1])
-    shared = np.stack([channels < xs2 for _, xs2 in data.grid])  # (S, width)
-    decisive = np.stack([channels < xs1 + xs2 for xs1, xs2 in data.grid])
-    truth = shared, decisive
+    truth = a_channel_truth(data)
     return ensemble_steps.salience(
         study, seed, x_a, x_b, y, salience_cfg, truth, out_csv, out_joint
     )

@@ -21,6 +21,7 @@ from mfh.data.modify import ModifyData
 from mfh.data.synthetic import StudyData
 from mfh.predictors.per_model import MEASURES, measure
 from mfh.studies.ensemble import as_features, as_labels, load_ensemble
+from mfh.studies.modify import a_channel_truth, read_kept
 from mfh.studies.venn_channels import channel_tests, load_nets
 from mfh.tables import RUN_PREDICTORS
 
@@ -47,15 +48,11 @@ def modify_probe(
     """The probe of gauss_modify on its test sample (the regular teacher and the joint nets come
     from sample A, the no-KD student from sample B); `modified` maps each selection to its
     (teacher checkpoint, kept.csv)."""
-    from mfh.studies.modify import read_kept
-
     data = ModifyData.load(data_path)
     a, S = data.arrays, len(data.grid)
     _, R, _, width = a["x_a_test"].shape
     x_a, x_b, y = as_features(a["x_a_test"]), as_features(a["x_b_test"]), as_labels(a["y_test"])
-    channels = np.arange(width)
-    a_shared = np.stack([channels < xs2 for _, xs2 in data.grid])  # (S, width)
-    a_decisive = np.stack([channels < xs1 + xs2 for xs1, xs2 in data.grid])
+    a_shared, a_decisive = a_channel_truth(data)  # (S, width) each
     truth = a_shared, a_decisive, a_shared, a_shared  # x_b's decisive channels are all shared
     nets = load_nets(*checkpoints)
     channel_tests(study, seed, nets, (x_a, x_b, y), truth, venn_cfg, out_channels)

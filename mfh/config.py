@@ -137,8 +137,7 @@ def _semantic_problems(params: dict) -> Iterable[Problem]:
             "is set while download is true; allowed: download: false (the official archives "
             "match only the packaged manifests; another manifests folder pins files of its own)"
         )
-    for study in ("avmnist", "mfeat"):
-        yield from _real_study_problems(study, params[study])
+    yield from _real_studies_problems(params)
     yield from _synthetic_study_problems(params)
     grid = params.get("gauss_modify", {}).get("data", {}).get("grid", [])
     for i, (xs1, xs2) in enumerate(grid):
@@ -171,6 +170,35 @@ def _synthetic_study_problems(params: dict) -> Iterable[Problem]:
         if isinstance(data, dict) and data.get("generator") == "venn":
             for key, problem in check_venn_data(data["grid"], data["classes"], data["hyperplane"]):
                 yield (name, "data", *key), problem
+
+
+REAL_NAMED = ("avmnist", "mfeat")  # the packaged real datasets; the others are of data kind npz
+
+
+def _is_npz_study(section: Any) -> bool:
+    return isinstance(section, dict) and section.get("data", {}).get("kind") == "npz"
+
+
+def _real_studies_problems(params: dict) -> Iterable[Problem]:
+    """Every name in `real_studies` must name a real dataset's section; every real section's
+    pairs, modalities and models must agree; the file of a listed npz study must fit it
+    (`mfh.data.npz_dataset.problems`: read here, before any job)."""
+    listed = params["real_studies"]
+    for i, name in enumerate(listed):
+        if name not in REAL_NAMED and not _is_npz_study(params.get(name)):
+            yield ("real_studies", i), (
+                f"{name!r} names no real dataset; allowed: {', '.join(REAL_NAMED)}, or a "
+                "top-level section of data kind npz"
+            )
+    studies = [*REAL_NAMED, *(k for k, v in params.items() if _is_npz_study(v))]
+    for study in studies:
+        found = list(_real_study_problems(study, params[study]))
+        yield from found
+        if not found and _is_npz_study(params[study]) and study in listed:
+            from mfh.data.npz_dataset import problems
+
+            for problem in problems(params[study], study, params["seed"]):
+                yield (study, "data", "path"), problem
 
 
 def _real_study_problems(study: str, section: dict) -> Iterable[Problem]:

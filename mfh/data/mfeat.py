@@ -8,11 +8,8 @@ must have the same rows, so a subset such as the tests' fixture reads the same w
 Settings (`cfg`; missing keys take DEFAULTS): n_train, n_val, n_test: rows per split, at most the
 rows of the files together (default 1200 / 300 / 500, all 2000 rows).
 
-Split (stratified, mfh.seeding.numpy_rng(seed, "mfeat", "split")): the rows of each class are
-shuffled, then the classes are interleaved in proportion (row j of a class with m rows gets the
-key (j + 0.5) / m; equal keys go by class); the first n_train rows of that order are train, the
-next n_val val, the next n_test test. So every split holds each class in proportion, to within a
-row or two (exactly, when the sizes allow it); rows stay in this order.
+Split: `mfh.data.split.stratified_split` (seeded, stratified, every class in proportion); rows
+stay in its order.
 
 Each view is standardised with the mean and std of its train rows (a feature with std 0 is only
 centred). Output keys (mfh.data.real): {view}_{split} float32 (N, d_view), y_{split} int64 (N,),
@@ -26,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from mfh.data.real import SPLITS, prepared_meta
+from mfh.data.split import stratified_split as split_rows
 from mfh.errors import DataError
-from mfh.seeding import numpy_rng
 
 STUDY = "mfeat"
 VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}  # view -> features
@@ -84,20 +81,9 @@ def resolve(cfg: dict) -> dict:
 
 
 def stratified_split(labels: np.ndarray, settings: dict, seed: int) -> dict[str, np.ndarray]:
-    """Row indices of each split (see the module docstring)."""
-    sizes = [settings[f"n_{s}"] for s in SPLITS]
-    if sum(sizes) > len(labels):
-        raise DataError(f"mfeat asks for {sum(sizes)} rows in all; it holds {len(labels)}")
-    rng = numpy_rng(seed, STUDY, "split")
-    rows, keys = [], []
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))  # (m,)
-        rows.append(members)
-        keys.append((np.arange(len(members)) + 0.5) / len(members))
-    rows, keys = np.concatenate(rows), np.concatenate(keys)
-    order = rows[np.argsort(keys, kind="stable")]  # classes were appended in label order
-    bounds = np.cumsum([0, *sizes])
-    return {s: order[bounds[i] : bounds[i + 1]] for i, s in enumerate(SPLITS)}
+    """Row indices of each split (`mfh.data.split.stratified_split`, stream "mfeat")."""
+    sizes = {s: settings[f"n_{s}"] for s in SPLITS}
+    return split_rows(labels, sizes, seed, STUDY)
 
 
 def build(

@@ -17,7 +17,8 @@ log = logging.getLogger("mfh")
 
 @options(Option("out-json", "output raw.json: what was verified, against which manifests"))
 def download(args: Namespace, params: Sections) -> None:
-    """Verify (with `paths.download`: fetch) the raw files.
+    """Verify (with `paths.download`: fetch) the raw files; for a study of data kind npz, record
+    the sha256 of its file.
 
     The manifests folder is `paths.manifests` (null or absent: the packaged pins); the record
     raw.json holds the manifests' sha256 and, when `paths.manifests` is set, that folder
@@ -26,6 +27,15 @@ def download(args: Namespace, params: Sections) -> None:
     from mfh.data.download import download as fetch
     from mfh.io import write_text_atomic
 
+    data = params.get(f"{args.study}.data", {})  # only an npz study's rule passes it
+    if data.get("kind") == "npz":  # a user's own file: nothing to fetch, record what it is
+        from mfh.data.npz_dataset import read_arrays, sha256_file
+
+        arrays = read_arrays(data["path"])
+        record = {"dataset": args.study, "files": 1, "npz": sha256_file(data["path"])}
+        write_text_atomic(args.out_json, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        log.info("%s: %s holds %s", args.study, data["path"], ", ".join(arrays))
+        return
     paths = params["paths"]
     manifests = paths.get("manifests")
     if paths["download"]:

@@ -110,6 +110,23 @@ REAL = "results/{dataset}"
 REAL_MODELS = "models/{dataset}"
 
 
+def is_npz_study(dataset):
+    """A study on a user's own .npz file (`data.kind: npz`), not a packaged dataset."""
+    return config[dataset]["data"].get("kind") == "npz"
+
+
+def user_file(wildcards):
+    """Input function: an npz study's file (so Snakemake and DVC track it like any input); none
+    for the packaged datasets, whose raw files the download step verifies."""
+    return [config[wildcards.dataset]["data"]["path"]] if is_npz_study(wildcards.dataset) else []
+
+
+def download_params(wildcards):
+    """The download step's params: `paths`, and an npz study's `data` (which names its file)."""
+    extra = ["{dataset}.data"] if is_npz_study(wildcards.dataset) else []
+    return sections("paths", *extra)(wildcards)
+
+
 def real_train_params(*extra):
     """The params of a training step: the dataset's model and training sections, plus `extra`."""
     keys = ["{dataset}.models", "{dataset}.hidden", "{dataset}.seeds", "{dataset}.train"]

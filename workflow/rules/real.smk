@@ -16,7 +16,8 @@ wildcard_constraints:
 
 rule download:
     input:
-        sections=sections("paths"),
+        user_file=user_file,
+        sections=download_params,
         code=step_code("download"),
     output:
         json="data/prepared/{dataset}/raw.json",

@@ -1,6 +1,7 @@
 """A user's own paired data (`data.kind: npz`): the file contract, every bad input refused by the
 params checks with the file named, and one hand-made file (two mfeat views of the shipped
-fixture) through `snakemake real` and `dvc repro` from params.yaml alone."""
+fixture) through `snakemake real` and `dvc repro` from params.yaml alone — the run that also
+follows the real-data DVC pipeline (real/dvc.yaml) through its life."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from test_dvc import _init_repo
 
 from mfh.config import ParamsError, validate_params
 from mfh.data import mfeat, npz_dataset
+
+# a real-data stage in `dvc status` output (not a file name such as mfh/steps/real_data.py)
+REAL_STAGE = re.compile(r"^(real_\w+|download)-", re.M)
 
 
 def _views():
@@ -150,15 +154,23 @@ def test_a_bad_file_stops_snakemake_before_any_job_and_writes_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_a_hand_made_npz_runs_through_snakemake_real_and_dvc_repro(tmp_path):
-    wf = _workflow(tmp_path, _params("data/user/pairs.npz"))
+    """Also the real-data DVC pipeline's life (real/dvc.yaml): absent until real data is built,
+    then generated from the DAG, committed cleanly, following a new version of the file and a
+    pair added in params.yaml alone."""
+    params = _params("data/user/pairs.npz")
+    wf = _workflow(tmp_path, params)
     _init_repo(wf)
+    assert not (wf / "real/dvc.yaml").exists()
+    assert not REAL_STAGE.search(run(["dvc", "status"], wf).stdout)
+
     run(["snakemake", "real", "--cores", "2"], wf)
     modes = (wf / "results/mine/mfh_modes.csv").read_text()
     assert "fou,kar" in modes
     stages = yaml.safe_load((wf / "real/dvc.yaml").read_text())["stages"]
     assert "data/user/pairs.npz" in stages["download-mine"]["deps"]  # hash-tracked by DVC
-    run(["dvc", "commit", "-f", "-q", "real/dvc.yaml"], wf)
-    assert not re.search(r"^real_\w+-mine|^download-mine", run(["dvc", "status"], wf).stdout, re.M)
+    assert "real_modes-mine-fou-kar-1" in stages and "real_collect-mine" in stages
+    run(["dvc", "commit", "-f", "-q", "real/dvc.yaml"], wf)  # the synthetic stages are not built
+    assert not REAL_STAGE.search(run(["dvc", "status"], wf).stdout)
 
     # a new version of the file: DVC sees it changed and `dvc repro` rebuilds from it
     arrays = _views()
@@ -168,4 +180,12 @@ def test_a_hand_made_npz_runs_through_snakemake_real_and_dvc_repro(tmp_path):
     repro = run(["dvc", "repro", "real/dvc.yaml"], wf).stdout
     assert "Running stage 'real/dvc.yaml:real_prepare-mine'" in repro, repro
     assert (wf / "results/mine/mfh_modes.csv").read_text() != modes
-    assert "up to date" in run(["dvc", "status", "real/dvc.yaml"], wf).stdout
+    assert not REAL_STAGE.search(run(["dvc", "status"], wf).stdout)
+
+    # a pair added in params.yaml alone appears in the DAG and in DVC's pipeline
+    params["mine"]["pairs"]["kar-fou"] = {"teacher": "kar", "student": "fou"}
+    (wf / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    dry = run(["snakemake", "-n", "real"], wf).stdout
+    assert re.search(r"rule real_fusion:\n(?:.*\n)*?    wildcards: dataset=mine, pair=kar-fou", dry)
+    assert "real_fusion-mine-kar-fou" in run(["dvc", "dag", "real/dvc.yaml"], wf).stdout
+    assert "real_fusion-mine-kar-fou" in run(["dvc", "status"], wf).stdout

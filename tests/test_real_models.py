@@ -1,4 +1,4 @@
-"""Tests of the real-data models (mfh.models.cnn, mlp_encoder, fusion, build).
+"""Tests of the real-data models (mfh.models.cnn, mlp_encoder, series_cnn, fusion, build).
 
 Standard layout: inputs (B, ...) -> logits (B, C); the `penultimate` submodule outputs (B, H)
 and `forward_from_penultimate` continues from it. Checks: shapes of every kind and of the
@@ -11,13 +11,18 @@ from __future__ import annotations
 import pytest
 import torch
 
+from mfh.models.build import build_from_spec, build_fusion, build_model, model_spec
 from mfh.models.fusion import FusionNet
-from mfh.models.build import build_fusion, build_from_spec, build_model, model_spec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 C, H, B = 10, 32, 3
-SHAPES = {"image_cnn": (1, 28, 28), "audio_cnn": (1, 112, 112), "mlp": (76,)}
+SHAPES = {
+    "image_cnn": (1, 28, 28),
+    "audio_cnn": (1, 112, 112),
+    "mlp": (76,),
+    "series_cnn": (3, 100),
+}
 
 
 def batch(shape, seed=0):
@@ -85,6 +90,7 @@ def test_init_has_torch_default_scale():
         lambda: build_model("audio_cnn", (1, 112, 112), C, hidden=H, seed=3),
         lambda: build_model("mlp", (47,), 4, hidden=16, seed=2**40),
         lambda: build_fusion("image_cnn", (1, 28, 28), "mlp", (6,), C, hidden=H, seed=5),
+        lambda: build_fusion("series_cnn", (3, 100), "series_cnn", (3, 100), 4, hidden=H, seed=6),
     ],
 )
 def test_model_spec_round_trip(build, tmp_path):
@@ -108,5 +114,32 @@ def test_argument_errors():
         build_model("image_cnn", (784,), C)
     with pytest.raises(ValueError, match="too small"):
         build_model("audio_cnn", (1, 4, 4), C)
+    with pytest.raises(ValueError, match=r"\(channels, time\) series.*got \(1, 28, 28\)"):
+        build_model("series_cnn", (1, 28, 28), C)
+    with pytest.raises(ValueError, match=r"got \(300,\)"):
+        build_model("series_cnn", (300,), C)
+    with pytest.raises(ValueError, match="too small"):
+        build_model("series_cnn", (3, 1), C)
     with pytest.raises(ValueError, match="not built by"):
         model_spec(torch.nn.Linear(2, 2))
+
+
+def test_series_cnn_layers_and_any_length():
+    """Two Conv1d blocks, a global average over time: (B, C, T) -> (B, H) for any T >= 2; the
+    Conv1d layers get the seeded torch-default init too."""
+    model = build_model("series_cnn", (3, 100), 4, hidden=H, seed=0)
+    encoder = model.encoders[0]
+    convs = [m for m in encoder if isinstance(m, torch.nn.Conv1d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [
+        (3, 32, (5,)),
+        (32, 64, (5,)),
+    ]
+    assert encoder.out_features == H and model.fc.in_features == H
+    for t in (2, 37, 100):
+        assert encoder(batch((3, t))).shape == (B, H)
+    assert model(batch((3, 100))).shape == (B, 4)
+    bound = (3 * 5) ** -0.5  # 1 / sqrt(fan_in) of the first convolution
+    assert bound * 0.9 < convs[0].weight.abs().max() <= bound
+    assert convs[0].bias.abs().max() <= bound
+    same = build_from_spec(model_spec(model))
+    assert torch.equal(same(batch((3, 100))), model(batch((3, 100))))

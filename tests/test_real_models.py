@@ -143,3 +143,16 @@ def test_series_cnn_layers_and_any_length():
     assert convs[0].bias.abs().max() <= bound
     same = build_from_spec(model_spec(model))
     assert torch.equal(same(batch((3, 100))), model(batch((3, 100))))
+
+
+def test_model_kinds_agree_with_the_encoders_and_the_schema():
+    """The torch-free list the params checks use, the builders and params.yaml's schema name
+    the same encoder kinds."""
+    import yaml
+
+    from mfh.config import DEFAULT_SCHEMA
+    from mfh.models.build import ENCODERS
+    from mfh.models.kinds import SAMPLE_SHAPES
+
+    schema = yaml.safe_load(open(DEFAULT_SCHEMA))
+    assert set(SAMPLE_SHAPES) == set(ENCODERS) == set(schema["$defs"]["encoder"]["enum"])

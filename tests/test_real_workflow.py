@@ -1,4 +1,4 @@
-"""End to end: the tiny configuration of both real datasets (on the shipped fixture) through
+"""End to end: the tiny configuration of the three real datasets (on the shipped fixture) through
 `snakemake real`, the table contract of the issue, and clear failures on bad raw data."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def real_run(tmp_path_factory):
     return wf, params
 
 
-@pytest.mark.parametrize("dataset", ["avmnist", "mfeat"])
+@pytest.mark.parametrize("dataset", ["avmnist", "mfeat", "basicmotions"])
 def test_tables_and_figures(real_run, dataset):
     wf, params = real_run
     section = params[dataset]

@@ -23,11 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from mfh.data.npz_dataset import build
+from mfh.data.split import stratified_split
 from mfh.errors import DataError
 
 FILES = {"train": "basicmotions/BasicMotions_TRAIN.ts", "test": "basicmotions/BasicMotions_TEST.ts"}
 CHANNELS = {"accel": slice(0, 3), "gyro": slice(3, 6)}  # modality -> its channels of the 6
 DIMENSIONS, SERIES_LENGTH = 6, 100
+STUDY = "basicmotions"
 
 
 def _header(path: Path, number: int, line: str, header: dict) -> None:
@@ -132,3 +135,22 @@ def read_raw(raw_dir: str | os.PathLike) -> dict[str, np.ndarray]:
     x = np.concatenate(xs)  # (N, 6, 100)
     arrays = {f"x_{m}": x[:, channels].astype(np.float32) for m, channels in CHANNELS.items()}
     return {"y": np.concatenate(ys), **arrays, "source_split": np.array(splits)}
+
+
+def from_raw(
+    raw_dir: str | os.PathLike, cfg: dict, seed: int
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The prepared arrays and meta of BasicMotions (`mfh.data.real`) from the verified files:
+    the test file's cases are the test split; `cfg["n_val"]` of the training file's cases, drawn
+    stratified and seeded (`mfh.data.split`), the validation split, the rest train; each sensor
+    standardised per channel on the training cases (`mfh.data.npz_dataset.build`)."""
+    arrays = read_raw(raw_dir)
+    source = arrays.pop("source_split")
+    train = np.flatnonzero(source == "train")
+    sizes = {"val": cfg["n_val"], "train": len(train) - cfg["n_val"]}
+    rows = stratified_split(arrays["y"][train], sizes, seed, STUDY)
+    split = source.astype("<U5")
+    split[train[rows["val"]]] = "val"
+    prepared, meta = build({**arrays, "split": split}, {}, seed, STUDY)
+    meta["settings"] = dict(cfg)
+    return prepared, meta

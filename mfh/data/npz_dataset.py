@@ -12,8 +12,9 @@ accuracy and the KD targets all need every class).
 
 `problems(path, section)` lists everything wrong with a file for a study section, each line naming
 the file: params.yaml's checks call it before any job, and `prepare` again before writing. Each
-modality is standardised with the mean and std of its training rows, element by element (an
-element with std 0 is only centred); the prepared arrays are those of `mfh.data.real`.
+modality is standardised per channel (the first per-sample axis: a vector's features, a series'
+or an image's channels) with the mean and std of its training rows over every other axis (a
+channel with std 0 is only centred); the prepared arrays are those of `mfh.data.real`.
 """
 
 from __future__ import annotations
@@ -160,16 +161,18 @@ def _problems(cfg: dict, dataset: str, seed: int, section: dict | None = None) -
 
 def build(arrays: dict[str, np.ndarray], cfg: dict, seed: int, dataset: str):
     """The prepared arrays and meta (`mfh.data.real`) of checked paired arrays, every modality of
-    the file: split, and each modality standardised on its training rows."""
+    the file: split (the file's own `split`, else `cfg`'s sizes), and each modality standardised
+    per channel on its training rows."""
     y = arrays["y"].astype(np.int64)
     rows = split_rows(arrays, cfg, seed, dataset)
     out = {f"y_{s}": y[r] for s, r in rows.items()}
     modalities = [m.group(1) for k in arrays if (m := MODALITY_KEY.fullmatch(k))]
     for m in modalities:
-        x = arrays[f"x_{m}"].astype(np.float64)  # (N, ...)
+        x = arrays[f"x_{m}"].astype(np.float64)  # (N, C, ...): C features or channels
+        axes = (0, *range(2, x.ndim))  # every axis but the channel's
         train = x[rows["train"]]
-        mean, std = train.mean(axis=0), train.std(axis=0)  # (...) each
-        std[std == 0] = 1.0
+        mean, std = train.mean(axis=axes, keepdims=True), train.std(axis=axes, keepdims=True)
+        std[std == 0] = 1.0  # (1, C, 1, ...) each
         for s, r in rows.items():
             out[f"{m}_{s}"] = ((x[r] - mean) / std).astype(np.float32)
     settings = {k: v for k, v in cfg.items() if k != "path"}

@@ -4,8 +4,9 @@ A study section with `data.kind: npz` is a user's own file (`mfh.data.npz_datase
 built from `data.path`, its meta recording the file's sha256. For the packaged datasets, the raw
 files are checked against the manifests folder `manifests` (None: the packaged pins,
 `mfh.data.raw`), the dataset's builder makes its arrays and meta (`mfh.data.avmnist.from_raw`,
-`mfh.data.mfeat.from_raw`), and the .npz of `mfh.data.real` is written atomically, its meta
-recording the digests of the manifests it was verified against (`inputs`).
+`mfh.data.mfeat.from_raw`, `mfh.data.basicmotions.from_raw`), and the .npz of `mfh.data.real` is
+written atomically, its meta recording the digests of the manifests it was verified against
+(`inputs`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import logging
 import os
 from pathlib import Path
 
-from mfh.data import avmnist, mfeat, npz_dataset, raw
+from mfh.data import avmnist, basicmotions, mfeat, npz_dataset, raw
 from mfh.data.real import save_prepared
 
 log = logging.getLogger(__name__)
 
-DATASETS = ("avmnist", "mfeat")
+DATASETS = ("avmnist", "mfeat", "basicmotions")
 
 
 def prepare(
@@ -45,8 +46,10 @@ def prepare(
     raw.verify(raw_dir, dataset, manifests)
     if dataset == "avmnist":
         arrays, meta = avmnist.from_raw(raw_dir, cfg, seed, manifests)
-    else:
+    elif dataset == "mfeat":
         arrays, meta = mfeat.from_raw(raw_dir, cfg, seed)
+    else:
+        arrays, meta = basicmotions.from_raw(raw_dir, cfg, seed)
     meta["inputs"] = raw.manifest_digests(dataset, manifests)
     save_prepared(out_path, arrays, meta)
     log.info("%s: wrote %s", dataset, out_path)

@@ -235,11 +235,11 @@ def validate_params(params: Any, schema_path: str | Path = DEFAULT_SCHEMA) -> No
     """Raise ParamsError listing every way `params` violates the schema; return if it is valid."""
     validator = _validator(Path(schema_path).resolve())
     problems = {p for error in validator.iter_errors(params) for p in _problems(error)}
-    if isinstance(params, dict):  # a scalar top-level key cannot be a venn study: a typo
+    if isinstance(params, dict):  # a scalar top-level key cannot be a study: a typo
         named = list(validator.schema["properties"])
         stray = {k for k, v in params.items() if k not in named and not isinstance(v, dict)}
         problems = {p for p in problems if not (p[0] and p[0][0] in stray)}
-        allowed = f"allowed keys: {', '.join(named)}, or a venn study's section (a mapping)"
+        allowed = f"allowed keys: {', '.join(named)}, or a study's section (a mapping: a venn or an npz study)"
         problems |= {((k,), f"unknown key; {allowed}") for k in stray}
     if not problems:
         problems = set(_semantic_problems(params))

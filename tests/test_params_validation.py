@@ -51,7 +51,7 @@ def test_real_params_validate() -> None:
 BAD = {
     "unknown top-level key": (
         _set("seeed", value=1),
-        "seeed: unknown key; allowed keys: seed, device, studies, real_studies, paths, avmnist, mfeat, gauss_gamma, gauss_alpha, gauss_modify, or a venn study's section (a mapping)",
+        "seeed: unknown key; allowed keys: seed, device, studies, real_studies, paths, avmnist, mfeat, basicmotions, gauss_gamma, gauss_alpha, gauss_modify, or a study's section (a mapping: a venn or an npz study)",
     ),
     "unknown device": (
         _set("device", value="gpu"),
@@ -136,7 +136,7 @@ BAD = {
     ),
     "missing study section": (
         _drop("gauss_alpha"),
-        "gauss_alpha: is missing; required keys: seed, device, studies, real_studies, paths, avmnist, mfeat, gauss_gamma, gauss_alpha, gauss_modify",
+        "gauss_alpha: is missing; required keys: seed, device, studies, real_studies, paths, avmnist, mfeat, basicmotions, gauss_gamma, gauss_alpha, gauss_modify",
     ),
     "empty section": (
         _set("gauss_gamma", "teacher", value=None),
@@ -177,7 +177,7 @@ def test_non_mapping_top_level(document: Any, shown: str) -> None:
         validate_params(document)
     assert str(info.value).endswith(
         f"  - (top level): {shown}; expected a mapping with keys: "
-        "seed, device, studies, real_studies, paths, avmnist, mfeat, gauss_gamma, gauss_alpha, gauss_modify"
+        "seed, device, studies, real_studies, paths, avmnist, mfeat, basicmotions, gauss_gamma, gauss_alpha, gauss_modify"
     )
 
 

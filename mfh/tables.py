@@ -357,7 +357,8 @@ JOINT_SUMMARY = Table(
 #                             (mean of the two sides' counts), a only, b only
 #   gamma, alpha, beta        D0 / (D0 + Da + Db), Da / (Da + D0_a), Db / (Db + D0_b)
 #   gamma_mass                gamma from the decisive effect each channel carries
-# NaN (empty): nontarget_js with two classes; a ratio whose denominator is 0 (no decisive channel)
+# NaN (empty): nontarget_js with two classes; a mutual information a small test split cannot
+# estimate; a ratio whose denominator is 0 (no decisive channel)
 DIAGNOSIS_VALUES = (
     "teacher_acc",
     "student_acc",
@@ -378,7 +379,12 @@ DIAGNOSIS_VALUES = (
     "beta",
     "gamma_mass",
 )
-_DIAGNOSIS_NULLABLE = ("nontarget_js", "gamma", "alpha", "beta", "gamma_mass")
+_DIAGNOSIS_NULLABLE = (
+    "nontarget_js",
+    *("mi_ts_gauss", "mi_sy_gauss", "mi_ts_knn", "mi_sy_knn"),
+    *("complementarity_gauss", "complementarity_knn"),
+    *("gamma", "alpha", "beta", "gamma_mass"),
+)
 REAL_DIAGNOSE = Table(
     "diagnosis per seed",
     (

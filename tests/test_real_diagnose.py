@@ -68,3 +68,17 @@ def test_diagnosis_is_the_mean_and_sd_over_seeds(tmp_path):
     assert row["n_seeds"] == 3 and row["teacher_acc_mean"] == 1.0 and row["teacher_acc_sd"] == 1.0
     DIAGNOSIS.write_frame(tmp_path / "diagnosis.csv", table)
     assert isinstance(DIAGNOSIS.read_frame(tmp_path / "diagnosis.csv"), pd.DataFrame)
+
+
+def test_a_mutual_information_too_few_samples_estimate_is_nan_when_asked():
+    import numpy as np
+    import pytest
+
+    from mfh.predictors.per_model import measure
+
+    rng = np.random.default_rng(0)
+    t, s, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 3)), np.array([0, 0, 1, 1, 2, 2])
+    with pytest.raises(ValueError):
+        measure(t, s, y)
+    values = measure(t, s, y, unmeasurable_as_nan=True)
+    assert math.isnan(values["mi_sy_knn"]) and math.isfinite(values["rank_tau"])

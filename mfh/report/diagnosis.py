@@ -64,16 +64,19 @@ def plot_diagnosis(table: pd.DataFrame, out_png: str | os.PathLike, dataset: str
             text_ax.text(0, 0.97, title, fontsize=10, fontweight="bold", va="top")
             text_ax.text(0, 0.85, "\n".join(lines), family="monospace", fontsize=7.5, va="top")
             ax = fig.add_axes(
-                [0.58, bottom + 0.05 / height, _VENN_WIDTH / _WIDTH, (_ROW_HEIGHT - 0.5) / height]
+                [0.54, bottom + 0.05 / height, _VENN_WIDTH / _WIDTH, (_ROW_HEIGHT - 0.5) / height]
             )
             half_x = 0.5 * _VENN_WIDTH * units_per_inch
             half_y = 0.5 * (_ROW_HEIGHT - 0.5) * units_per_inch
             ax.set(xlim=(-half_x, half_x), ylim=(-half_y, half_y))
             unlabelled = draw_venn_diagram(ax, diagram, units_per_inch, colors)
             gamma = row["gamma_mean"]
-            caption = "decisive penultimate channels: a = teacher side, b = student side"
+            caption = (
+                f"decisive channels of a = {row['teacher_modality']} (teacher),"
+                f" b = {row['student_modality']} (student)"
+            )
             if math.isfinite(gamma):
-                caption = f"gamma = {gamma:.2f}; " + caption
+                caption = f"gamma = {gamma:.2f}\n" + caption
             if unlabelled:
                 caption += "\n" + ", ".join(unlabelled)
             ax.set_title(caption, fontsize=7)

@@ -13,7 +13,9 @@ joint nets, never a KD student.
 Why the test split. Nothing here chooses anything, and the test samples are held out from every
 net (the validation split chose each net's best epoch, so its accuracies are biased upwards);
 the permutation tests of `mfh.venn_signals` have their exact null only on samples the nets did
-not fit; and the accuracies are then the very numbers the full study reports (acc/*.csv).
+not fit; and the accuracies are then the very numbers the full study reports (acc/*.csv). A
+mutual information that a small test split cannot estimate (kNN: fewer than 4 samples of a
+class; Gaussian: not more samples than 2 x classes) is NaN, with a warning in the log.
 
 The Venn estimate on a hidden layer. The channels are the `hidden` penultimate channels, and a
 channel means something only inside its own net: channel k of the teacher and channel k of the
@@ -128,7 +130,7 @@ def diagnose_pair(
         device = current_device()
         t_logits = predict_logits(teachers[s], test_a.inputs, device=device).double()
         s_logits = predict_logits(students[s], test_b.inputs, device=device).double()
-        values = measure(t_logits.numpy(), s_logits.numpy(), y.numpy())
+        values = measure(t_logits.numpy(), s_logits.numpy(), y.numpy(), unmeasurable_as_nan=True)
         values["teacher_acc"] = (t_logits.argmax(dim=1) == y).double().mean().item() * 100.0
         values["student_acc"] = (s_logits.argmax(dim=1) == y).double().mean().item() * 100.0
         values["complementarity_gauss"] = values["mi_ts_gauss"] - values["mi_sy_gauss"]

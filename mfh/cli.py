@@ -26,7 +26,7 @@ from pathlib import Path
 
 from mfh.errors import CheckpointError, DataError, DeviceError, HealthError, SectionError
 from mfh.pipeline import sections
-from mfh.steps import modify, predictors, real, real_data, synthetic
+from mfh.steps import modify, predictors, real, real_data, real_diagnose, synthetic
 
 log = logging.getLogger("mfh")
 
@@ -64,6 +64,8 @@ STEPS = {
         real.real_modes,
         real.real_collect,
         real.real_plot,
+        real_diagnose.real_diagnose,
+        real_diagnose.real_diagnosis,
     )
 }
 

@@ -29,6 +29,8 @@ Real-data studies (results/<dataset>/):
     MODE_DIFFERENCES                 mode_differences.csv: paired differences between modes
     RANKING_AGREEMENT                ranking_agreement.csv: Algorithm 1 vs teacher importance
     JOINT_SUMMARY                    joint_nets.csv: the joint nets' accuracy and dead channels
+    REAL_DIAGNOSE                    diagnose_<pair>.csv: the diagnosis of a pair per seed
+    DIAGNOSIS                        diagnosis.csv: the diagnosis per pair, mean and sd over seeds
 """
 
 from __future__ import annotations
@@ -343,4 +345,74 @@ JOINT_SUMMARY = Table(
         *decimals("test_std", nullable=True),
         *decimals("dead_mean", "constant_mean"),
     ),
+)
+
+# The diagnosis (`snakemake diagnose`, mfh/studies/real_diagnose.py): what predicts KD's gain,
+# measured on the test samples before any KD student exists.
+#   teacher_acc, student_acc  the teacher's (on a) and the no-KD student's (on b) test accuracy
+#   rank_tau .. mi_sy_knn     the measures of `mfh.predictors.per_model` (teacher vs student)
+#   complementarity_gauss, complementarity_knn   I(h_T; h_S) - I(h_S; Y), Gaussian and kNN
+#   d0, da, db                the Venn estimate on the joint nets' penultimate channels
+#                             (`mfh.venn.run_estimate`): decisive channels both modalities see
+#                             (mean of the two sides' counts), a only, b only
+#   gamma, alpha, beta        D0 / (D0 + Da + Db), Da / (Da + D0_a), Db / (Db + D0_b)
+#   gamma_mass                gamma from the decisive effect each channel carries
+# NaN (empty): nontarget_js with two classes; a mutual information a small test split cannot
+# estimate; a ratio whose denominator is 0 (no decisive channel)
+DIAGNOSIS_VALUES = (
+    "teacher_acc",
+    "student_acc",
+    "rank_tau",
+    "top1_agreement",
+    "nontarget_js",
+    "mi_ts_gauss",
+    "mi_sy_gauss",
+    "mi_ts_knn",
+    "mi_sy_knn",
+    "complementarity_gauss",
+    "complementarity_knn",
+    "d0",
+    "da",
+    "db",
+    "gamma",
+    "alpha",
+    "beta",
+    "gamma_mass",
+)
+_DIAGNOSIS_NULLABLE = (
+    "nontarget_js",
+    *("mi_ts_gauss", "mi_sy_gauss", "mi_ts_knn", "mi_sy_knn"),
+    *("complementarity_gauss", "complementarity_knn"),
+    *("gamma", "alpha", "beta", "gamma_mass"),
+)
+REAL_DIAGNOSE = Table(
+    "diagnosis per seed",
+    (
+        *integers("seed"),
+        *(
+            column
+            for name in DIAGNOSIS_VALUES
+            for column in decimals(name, spec=_SIX, nullable=name in _DIAGNOSIS_NULLABLE)
+        ),
+    ),
+    keys=("seed",),
+)
+# per pair: <value>_mean and <value>_sd over the n_seeds seeds (sd: sample sd, NaN for one seed)
+# of every value of REAL_DIAGNOSE
+DIAGNOSIS = Table(
+    "diagnosis",
+    (
+        *texts("pair"),
+        *_PAIR,
+        *integers("n_seeds"),
+        *(
+            column
+            for name in DIAGNOSIS_VALUES
+            for column in (
+                *decimals(f"{name}_mean", nullable=name in _DIAGNOSIS_NULLABLE),
+                *decimals(f"{name}_sd", nullable=True),
+            )
+        ),
+    ),
+    keys=("pair",),
 )

@@ -76,7 +76,8 @@ def shrink(params: dict, real: bool = False) -> dict:
     }
     # the fixture holds 200 + 100 MNIST images, 3 recordings per digit, 100 mfeat rows
     tiny["avmnist"]["data"].update(n_train=100, n_val=40, n_test=60)
-    tiny["mfeat"]["data"].update(n_train=60, n_val=20, n_test=20)
+    # (mfeat: 4 test rows a class, as the diagnosis' kNN mutual information with k = 3 needs)
+    tiny["mfeat"]["data"].update(n_train=40, n_val=20, n_test=40)
     tiny["basicmotions"]["data"].update(n_val=4)  # the fixture: 8 + 8 series, 2 per class each
     for dataset in ("avmnist", "mfeat", "basicmotions"):
         section = tiny[dataset]

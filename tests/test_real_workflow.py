@@ -73,6 +73,9 @@ def test_tables_and_figures(real_run, dataset):
     assert agreement["spearman"].between(-1, 1).all()
     joint = pd.read_csv(results / "joint_nets.csv")
     assert len(joint) == 2 * n_pairs and set(joint["net"]) == {"a", "b"}
+    diagnosis = pd.read_csv(results / "diagnosis.csv")
+    assert list(diagnosis["pair"]) == list(section["pairs"])
+    assert (results / "diagnosis.png").stat().st_size > 10_000
 
 
 def test_the_joint_net_is_the_teacher(real_run):
@@ -181,3 +184,57 @@ def test_the_earlier_design_is_one_param_away(tmp_path):
     (start,) = [build_from_spec(model_spec(uni))]
     flat = [torch.cat([p.flatten() for p in m.parameters()]) for m in (uni, joint, start)]
     assert (flat[1] - flat[0]).norm() < 0.5 * (flat[0] - flat[2]).norm()
+
+
+DIAGNOSE_RULES = {"download", "real_prepare", "real_unimodal", "real_joint"} | {
+    "real_diagnose",
+    "real_diagnosis",
+    "diagnose",
+}
+
+
+def test_diagnose_trains_no_kd_student_and_reads_as_documented(tmp_path):
+    """`snakemake diagnose` runs only what the predictors need (no fusion teacher, KD student,
+    salience or KD mode), and diagnosis.csv has one row per pair with values in range; its
+    accuracies are those of the full study's tables (the test split)."""
+    from conftest import load_real_params, shrink
+
+    from mfh.tables import DIAGNOSIS
+
+    params = shrink(load_real_params(), real=True)
+    params["real_studies"] = ["mfeat"]
+    wf = make_workflow_copy(tmp_path / "wf", params)
+    proc = run(["snakemake", "diagnose", "--cores", "2"], wf)
+    stats = proc.stderr.split("Job stats:", 1)[1].split("Select jobs", 1)[0]
+    ran = {line.split()[0] for line in stats.splitlines()[3:] if line.split()}
+    ran.discard("total")
+    assert ran <= DIAGNOSE_RULES and {"real_diagnose", "real_diagnosis"} <= ran, ran
+    assert (
+        not list((wf / "models/mfeat").glob("kd_*"))
+        and not (wf / "models/mfeat/fusion_fac-mor.pt").exists()
+    )
+
+    results = wf / "results/mfeat"
+    table = pd.read_csv(results / "diagnosis.csv")
+    assert list(table.columns) == DIAGNOSIS.names
+    assert list(table["pair"]) == ["fac-mor", "mor-fac"]
+    assert (table["n_seeds"] == params["mfeat"]["seeds"]).all()
+    for column in ("teacher_acc_mean", "student_acc_mean"):
+        assert table[column].between(0, 100).all(), column
+    for column in ("top1_agreement_mean", "gamma_mean", "alpha_mean", "beta_mean"):
+        values = table[column].dropna()
+        assert values.between(0, 1).all(), column
+    assert table["rank_tau_mean"].between(-1, 1).all()
+    assert (table[["d0_mean", "da_mean", "db_mean"]] >= 0).all().all()
+    hidden = params["mfeat"]["hidden"]
+    assert (table["d0_mean"] + table["da_mean"] <= hidden).all()
+    assert (table["d0_mean"] + table["db_mean"] <= hidden).all()
+    gap = table["mi_ts_gauss_mean"] - table["mi_sy_gauss_mean"]
+    assert (gap - table["complementarity_gauss_mean"]).abs().max() < 1e-3
+
+    per_seed = pd.read_csv(results / "diagnose_fac-mor.csv")
+    joint = pd.read_csv(results / "acc/joint_fac-mor.csv")
+    teacher = joint[joint["net"] == "a"].sort_values("seed")["test_acc"]
+    assert per_seed["teacher_acc"].round(2).tolist() == teacher.round(2).tolist()
+    nokd = pd.read_csv(results / "acc/uni_mor.csv")["test_acc"]
+    assert per_seed["student_acc"].round(2).tolist() == nokd.round(2).tolist()

@@ -16,12 +16,15 @@ Teacher accuracy and the Venn estimates come from their own steps (`mfh.predicto
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 
 from mfh.predictors.information import gaussian_mi, gaussian_mi_labels, knn_mi, knn_mi_labels
 from mfh.predictors.logits import nontarget_js, rank_agreement
+
+log = logging.getLogger(__name__)
 
 MEASURES = (  # the values `measure` returns, in the order of the table RUN_PREDICTORS
     "rank_tau",
@@ -34,19 +37,37 @@ MEASURES = (  # the values `measure` returns, in the order of the table RUN_PRED
 )
 
 
-def measure(teacher_logits: np.ndarray, student_logits: np.ndarray, y: np.ndarray) -> dict:
-    """The measures of one teacher-student pair: logits (n, C) each, labels y (n,)."""
+def measure(
+    teacher_logits: np.ndarray,
+    student_logits: np.ndarray,
+    y: np.ndarray,
+    *,
+    unmeasurable_as_nan: bool = False,
+) -> dict:
+    """The measures of one teacher-student pair: logits (n, C) each, labels y (n,). A mutual
+    information that the samples cannot estimate (too few of them, or of a class: the
+    estimators' ValueError) raises, or with `unmeasurable_as_nan` is NaN, with a warning."""
     teacher_logits = np.asarray(teacher_logits, dtype=np.float64)
     student_logits = np.asarray(student_logits, dtype=np.float64)
     tau, top1 = rank_agreement(teacher_logits, student_logits)
     classes = teacher_logits.shape[1]
     js = nontarget_js(teacher_logits, student_logits, y) if classes >= 3 else math.nan
+
+    def mi(estimator, *args) -> float:
+        try:
+            return estimator(*args)
+        except ValueError as error:
+            if not unmeasurable_as_nan:
+                raise
+            log.warning("%s: recorded as NaN", error)
+            return math.nan
+
     return {
         "rank_tau": tau,
         "top1_agreement": top1,
         "nontarget_js": js,
-        "mi_ts_gauss": gaussian_mi(teacher_logits, student_logits),
-        "mi_sy_gauss": gaussian_mi_labels(student_logits, y),
-        "mi_ts_knn": knn_mi(teacher_logits, student_logits),
-        "mi_sy_knn": knn_mi_labels(student_logits, y),
+        "mi_ts_gauss": mi(gaussian_mi, teacher_logits, student_logits),
+        "mi_sy_gauss": mi(gaussian_mi_labels, student_logits, y),
+        "mi_ts_knn": mi(knn_mi, teacher_logits, student_logits),
+        "mi_sy_knn": mi(knn_mi_labels, student_logits, y),
     }

@@ -22,6 +22,7 @@ from mfh.seeding import torch_seed
 from mfh.studies.ensemble import load_ensemble
 from mfh.tables import CHANNELS
 from mfh.venn_signals import (
+    Effects,
     cross_entropy_loss,
     distance_loss,
     permutation_effects,
@@ -62,24 +63,13 @@ def channel_tests(
 ) -> None:
     """Run the four tests (module doc) with the `venn` params `venn_cfg` (repeats) and write
     channels.csv: one row per setting x run x side x channel."""
-    x_a, x_b, y = test
+    x_a = test[0]
     rng = torch.Generator().manual_seed(torch_seed(seed, study, "channel_tests"))
     repeats = venn_cfg["repeats"]
-    with torch.no_grad():
-        target_a, target_b = nets.f_b(x_b), nets.f_a(x_a)  # what f_a, f_b are compared with
+    effects = channel_effects(nets, test, repeats, rng)
     sides = {
-        "a": (
-            permutation_effects(nets.teacher, x_a, cross_entropy_loss(y), **_r(repeats, rng)),
-            permutation_effects(nets.f_a, x_a, distance_loss(target_a), **_r(repeats, rng)),
-            truth[0],
-            truth[1],
-        ),
-        "b": (
-            permutation_effects(nets.student, x_b, cross_entropy_loss(y), **_r(repeats, rng)),
-            permutation_effects(nets.f_b, x_b, distance_loss(target_b), **_r(repeats, rng)),
-            truth[2],
-            truth[3],
-        ),
+        "a": (*effects["a"], truth[0], truth[1]),
+        "b": (*effects["b"], truth[2], truth[3]),
     }
     S = truth[0].shape[0]
     R = x_a.shape[0] // S
@@ -97,6 +87,31 @@ def channel_tests(
                 rows.append((s, r, side, k, *effects, int(shared[s, k]), int(is_decisive[s, k])))
     CHANNELS.write(out_csv, rows)
     log.info("%s: channel tests of %d models, %d permutations each", study, S * R, repeats)
+
+
+def channel_effects(
+    nets: Nets,
+    test: tuple[torch.Tensor, torch.Tensor, torch.Tensor],  # x_a (M, d_a, n), x_b (M, d_b, n), y
+    repeats: int,
+    generator: torch.Generator,
+) -> dict[str, tuple[Effects, Effects]]:
+    """The four tests of the module doc: side ("a", "b") -> (decisive, general) effects, each
+    (M, d). Also the real-data diagnosis' tests (`mfh.studies.real_diagnose`), whose channels
+    are a hidden layer and whose nets are the classifier heads."""
+    x_a, x_b, y = test
+    with torch.no_grad():
+        target_a, target_b = nets.f_b(x_b), nets.f_a(x_a)  # what f_a, f_b are compared with
+    r = _r(repeats, generator)
+    return {
+        "a": (
+            permutation_effects(nets.teacher, x_a, cross_entropy_loss(y), **r),
+            permutation_effects(nets.f_a, x_a, distance_loss(target_a), **r),
+        ),
+        "b": (
+            permutation_effects(nets.student, x_b, cross_entropy_loss(y), **r),
+            permutation_effects(nets.f_b, x_b, distance_loss(target_b), **r),
+        ),
+    }
 
 
 def _r(repeats: int, generator: torch.Generator) -> dict:

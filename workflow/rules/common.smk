@@ -86,9 +86,18 @@ def all_outputs():
     )
 
 
-def real_outputs():
-    """What `snakemake real` builds: the tables and figures of every real-data study."""
+def diagnose_outputs():
+    """What `snakemake diagnose` builds: each real dataset's diagnosis (rules/diagnose.smk)."""
     return expand(
+        ["results/{dataset}/diagnosis.csv", "results/{dataset}/diagnosis.png"],
+        dataset=config["real_studies"],
+    )
+
+
+def real_outputs():
+    """What `snakemake real` builds: the tables and figures of every real-data study, and the
+    diagnosis that its KD runs check."""
+    return diagnose_outputs() + expand(
         [
             "results/{dataset}/failure_case.csv",
             "results/{dataset}/failure_case_summary.csv",
@@ -151,6 +160,12 @@ def unimodal_teacher(wildcards):
     """The unimodal net on a pair's teacher modality."""
     teacher = config[wildcards.dataset]["pairs"][wildcards.pair]["teacher"]
     return f"models/{wildcards.dataset}/uni_{teacher}.pt"
+
+
+def student_of(wildcards):
+    """The no-KD students of a pair: the unimodal nets on its student modality."""
+    student = config[wildcards.dataset]["pairs"][wildcards.pair]["student"]
+    return f"models/{wildcards.dataset}/uni_{student}.pt"
 
 
 def joint_start(wildcards):

@@ -155,3 +155,39 @@ def make_workflow_copy(dest: Path, params: dict) -> Path:
 @pytest.fixture
 def workflow_copy(tmp_path, tiny_params) -> Path:
     return make_workflow_copy(tmp_path / "wf", tiny_params)
+
+
+# --- the two tiny end-to-end runs, shared by the test files that read their outputs -------------
+# (session-scoped: tests/test_workflow.py, test_real_workflow.py and test_html_report.py read the
+# same run instead of each paying for one of their own)
+
+# a study of the user's own, in params.yaml alone: unusual triples (Db > Da, Da = 0, D0 = 0)
+USER_STUDY = "my_venn"
+USER_GRID = [[2, 1, 5], [4, 0, 3], [0, 3, 6]]
+
+
+def with_user_study(params: dict) -> dict:
+    """`params` plus the study USER_STUDY, copied from gauss_classes with its own data."""
+    user = yaml.safe_load(yaml.safe_dump(params["gauss_classes"]))
+    user["data"].update(grid=USER_GRID, noise_a=2, noise_b=3, classes=2, hyperplane="ones")
+    return params | {USER_STUDY: user, "studies": [*params["studies"], USER_STUDY]}
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory) -> Path:
+    """One `snakemake --cores 2` (the default target) on the tiny configuration plus USER_STUDY.
+    Readers only: a test that changes the copy makes its own."""
+    params = with_user_study(shrink(load_real_params()))
+    wf = make_workflow_copy(tmp_path_factory.mktemp("run") / "wf", params)
+    run(["snakemake", "--cores", "2"], wf)
+    return wf
+
+
+@pytest.fixture(scope="session")
+def real_run(tmp_path_factory):
+    """One run of `snakemake real` on the tiny configuration (every real dataset, on the shipped
+    fixture); returns the workflow copy and its params. Readers only."""
+    params = shrink(load_real_params(), real=True)
+    wf = make_workflow_copy(tmp_path_factory.mktemp("real") / "wf", params)
+    run(["snakemake", "real", "--cores", "2"], wf)
+    return wf, params

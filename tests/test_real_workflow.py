@@ -27,17 +27,6 @@ MODES_COLUMNS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def real_run(tmp_path_factory):
-    """One run of `snakemake real` on the tiny configuration, shared by the checks below."""
-    from conftest import load_real_params, shrink
-
-    params = shrink(load_real_params(), real=True)
-    wf = make_workflow_copy(tmp_path_factory.mktemp("real") / "wf", params)
-    run(["snakemake", "real", "--cores", "2"], wf)
-    return wf, params
-
-
 @pytest.mark.parametrize("dataset", ["avmnist", "mfeat", "basicmotions"])
 def test_tables_and_figures(real_run, dataset):
     wf, params = real_run

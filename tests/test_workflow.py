@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import load_real_params, make_workflow_copy, run, shrink
+from conftest import USER_GRID, USER_STUDY, make_workflow_copy, run
 
 STUDIES = ("gauss_gamma",)  # the reference studies of the tiny configuration (conftest.shrink)
 RUNS_COLUMNS = [
@@ -42,26 +42,6 @@ SUMMARY_REQUIRED = [
 def _rows(path: Path) -> list[dict]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
-
-
-# a study of the user's own, in params.yaml alone: unusual triples (Db > Da, Da = 0, D0 = 0)
-USER_STUDY = "my_venn"
-USER_GRID = [[2, 1, 5], [4, 0, 3], [0, 3, 6]]
-
-
-def with_user_study(params: dict) -> dict:
-    """`params` plus the study USER_STUDY, copied from gauss_classes with its own data."""
-    user = yaml.safe_load(yaml.safe_dump(params["gauss_classes"]))
-    user["data"].update(grid=USER_GRID, noise_a=2, noise_b=3, classes=2, hyperplane="ones")
-    return params | {USER_STUDY: user, "studies": [*params["studies"], USER_STUDY]}
-
-
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory) -> Path:
-    params = with_user_study(shrink(load_real_params()))
-    wf = make_workflow_copy(tmp_path_factory.mktemp("run") / "wf", params)
-    run(["snakemake", "--cores", "2"], wf)
-    return wf
 
 
 @pytest.mark.slow

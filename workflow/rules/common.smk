@@ -51,6 +51,19 @@ def step_code(rule):
     return code_deps.step_files(rule)
 
 
+# The HTML report (`snakemake --report report.html`): every published figure and table is marked
+# with report(), captioned by workflow/report/<caption>.rst and filed under its study or dataset
+# (`category`, may name a wildcard) and "figures" or "tables". Marks change no job.
+def report_figure(path, caption, category):
+    return report(
+        path, caption=f"../report/{caption}.rst", category=category, subcategory="figures"
+    )
+
+
+def report_table(path, caption, category):
+    return report(path, caption=f"../report/{caption}.rst", category=category, subcategory="tables")
+
+
 PREDICTORS_OUTPUTS = [
     f"results/predictors/{name}"
     for name in ("points.csv", "scores.csv", "venn_fit.csv", "predictors.png")

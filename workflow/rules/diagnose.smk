@@ -43,8 +43,8 @@ rule real_diagnosis:
         sections=sections("{dataset}.pairs"),
         code=step_code("real_diagnosis"),
     output:
-        csv=report(f"{REAL}/diagnosis.csv", caption="../report/diagnosis.rst", category="{dataset}"),
-        png=report(f"{REAL}/diagnosis.png", caption="../report/diagnosis.rst", category="{dataset}"),
+        csv=report_table(f"{REAL}/diagnosis.csv", "diagnosis", "{dataset}"),
+        png=report_figure(f"{REAL}/diagnosis.png", "diagnosis", "{dataset}"),
     log:
         "logs/{dataset}/real_diagnosis.log",
     conda:

@@ -200,8 +200,8 @@ rule modify_collect:
         sections=sections("gauss_modify.selections"),
         code=step_code("modify_collect"),
     output:
-        runs=f"{MODIFY}/runs.csv",
-        summary=f"{MODIFY}/summary.csv",
+        runs=report_table(f"{MODIFY}/runs.csv", "modify_runs", "gauss_modify"),
+        summary=report_table(f"{MODIFY}/summary.csv", "modify_summary", "gauss_modify"),
         metrics=f"{MODIFY}/metrics.json",
     log:
         "logs/gauss_modify/modify_collect.log",
@@ -221,8 +221,8 @@ rule modify_plot:
         settings=rules.modify_prepare.output.settings,
         code=step_code("modify_plot"),
     output:
-        png=f"{MODIFY}/gauss_modify.png",
-        salience_png=f"{MODIFY}/salience.png",
+        png=report_figure(f"{MODIFY}/gauss_modify.png", "modify_figure", "gauss_modify"),
+        salience_png=report_figure(f"{MODIFY}/salience.png", "modify_salience", "gauss_modify"),
     log:
         "logs/gauss_modify/modify_plot.log",
     conda:
@@ -271,8 +271,8 @@ rule modify_venn:
         sections=sections("gauss_modify.venn"),
         code=step_code("modify_venn"),
     output:
-        csv=f"{MODIFY}/venn.csv",
-        png=f"{MODIFY}/venn.png",
+        csv=report_table(f"{MODIFY}/venn.csv", "venn_table", "gauss_modify"),
+        png=report_figure(f"{MODIFY}/venn.png", "venn_figure", "gauss_modify"),
     log:
         "logs/gauss_modify/modify_venn.log",
     conda:

@@ -26,10 +26,10 @@ rule predictors:
         ),
         code=step_code("predictors"),
     output:
-        points="results/predictors/points.csv",
-        scores="results/predictors/scores.csv",
-        venn_fit="results/predictors/venn_fit.csv",
-        png="results/predictors/predictors.png",
+        points=report_table("results/predictors/points.csv", "points", "predictors"),
+        scores=report_table("results/predictors/scores.csv", "scores", "predictors"),
+        venn_fit=report_table("results/predictors/venn_fit.csv", "venn_fit", "predictors"),
+        png=report_figure("results/predictors/predictors.png", "predictors_figure", "predictors"),
     log:
         "logs/predictors/predictors.log",
     conda:

@@ -233,13 +233,21 @@ rule real_collect:
         ),
         code=step_code("real_collect"),
     output:
-        failure=f"{REAL}/failure_case.csv",
-        failure_summary=f"{REAL}/failure_case_summary.csv",
-        modes=f"{REAL}/mfh_modes.csv",
-        modes_summary=f"{REAL}/mfh_modes_summary.csv",
-        mode_differences=f"{REAL}/mode_differences.csv",
-        ranking_agreement=f"{REAL}/ranking_agreement.csv",
-        joint_nets=f"{REAL}/joint_nets.csv",
+        failure=report_table(f"{REAL}/failure_case.csv", "failure_case", "{dataset}"),
+        failure_summary=report_table(
+            f"{REAL}/failure_case_summary.csv", "failure_case_summary", "{dataset}"
+        ),
+        modes=report_table(f"{REAL}/mfh_modes.csv", "mfh_modes", "{dataset}"),
+        modes_summary=report_table(
+            f"{REAL}/mfh_modes_summary.csv", "mfh_modes_summary", "{dataset}"
+        ),
+        mode_differences=report_table(
+            f"{REAL}/mode_differences.csv", "mode_differences", "{dataset}"
+        ),
+        ranking_agreement=report_table(
+            f"{REAL}/ranking_agreement.csv", "ranking_agreement", "{dataset}"
+        ),
+        joint_nets=report_table(f"{REAL}/joint_nets.csv", "joint_nets", "{dataset}"),
         metrics=f"{REAL}/metrics.json",
     log:
         "logs/{dataset}/real_collect.log",
@@ -266,9 +274,9 @@ rule real_plot:
         sections=sections("{dataset}.pairs"),
         code=step_code("real_plot"),
     output:
-        modes=f"{REAL}/mfh_modes.png",
-        salience=f"{REAL}/salience.png",
-        failure=f"{REAL}/failure_case.png",
+        modes=report_figure(f"{REAL}/mfh_modes.png", "mfh_modes_figure", "{dataset}"),
+        salience=report_figure(f"{REAL}/salience.png", "real_salience_figure", "{dataset}"),
+        failure=report_figure(f"{REAL}/failure_case.png", "failure_case_figure", "{dataset}"),
     log:
         "logs/{dataset}/real_plot.log",
     conda:

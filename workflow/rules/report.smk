@@ -6,8 +6,8 @@ rule collect:
         kd=rules.distill.output.acc,
         code=step_code("collect"),
     output:
-        runs="results/{study}/runs.csv",
-        summary="results/{study}/summary.csv",
+        runs=report_table("results/{study}/runs.csv", "runs", "{study}"),
+        summary=report_table("results/{study}/summary.csv", "summary", "{study}"),
         metrics="results/{study}/metrics.json",
     log:
         "logs/{study}/collect.log",
@@ -27,7 +27,7 @@ rule plot:
         sections=sections("{study}.data.generator"),
         code=step_code("plot"),
     output:
-        png="results/{study}/{study}.png",
+        png=report_figure("results/{study}/{study}.png", "study", "{study}"),
     log:
         "logs/{study}/plot.log",
     conda:

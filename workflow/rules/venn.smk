@@ -65,8 +65,8 @@ rule venn:
         sections=sections("{study}.venn"),
         code=step_code("venn"),
     output:
-        csv="results/{study}/venn.csv",
-        png="results/{study}/venn.png",
+        csv=report_table("results/{study}/venn.csv", "venn_table", "{study}"),
+        png=report_figure("results/{study}/venn.png", "venn_figure", "{study}"),
     log:
         "logs/{study}/venn.log",
     conda:

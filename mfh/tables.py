@@ -359,9 +359,7 @@ JOINT_SUMMARY = Table(
 #   gamma_mass                gamma from the decisive effect each channel carries
 # NaN (empty): nontarget_js with two classes; a mutual information a small test split cannot
 # estimate; a ratio whose denominator is 0 (no decisive channel)
-DIAGNOSIS_VALUES = (
-    "teacher_acc",
-    "student_acc",
+PREDICTOR_MEASURES = (  # what `mfh.predictors.per_model.measure` returns, in this order
     "rank_tau",
     "top1_agreement",
     "nontarget_js",
@@ -369,6 +367,11 @@ DIAGNOSIS_VALUES = (
     "mi_sy_gauss",
     "mi_ts_knn",
     "mi_sy_knn",
+)
+DIAGNOSIS_VALUES = (
+    "teacher_acc",
+    "student_acc",
+    *PREDICTOR_MEASURES,
     "complementarity_gauss",
     "complementarity_knn",
     "d0",

@@ -23,18 +23,11 @@ import numpy as np
 
 from mfh.predictors.information import gaussian_mi, gaussian_mi_labels, knn_mi, knn_mi_labels
 from mfh.predictors.logits import nontarget_js, rank_agreement
+from mfh.tables import PREDICTOR_MEASURES
 
 log = logging.getLogger(__name__)
 
-MEASURES = (  # the values `measure` returns, in the order of the table RUN_PREDICTORS
-    "rank_tau",
-    "top1_agreement",
-    "nontarget_js",
-    "mi_ts_gauss",
-    "mi_sy_gauss",
-    "mi_ts_knn",
-    "mi_sy_knn",
-)
+MEASURES = PREDICTOR_MEASURES  # the values `measure` returns (tables RUN_PREDICTORS, DIAGNOSIS)
 
 
 def measure(

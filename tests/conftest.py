@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,8 @@ def shrink(params: dict, real: bool = False) -> dict:
     for dataset in ("avmnist", "mfeat", "basicmotions"):
         section = tiny[dataset]
         section["seeds"] = 2
+        first = next(iter(section["pairs"]))  # one pair: the other way runs the same steps
+        section["pairs"] = {first: section["pairs"][first]}
         section["train"]["epochs"] = section["distill"]["epochs"] = 2
         section["joint"]["epochs"] = 1
         section["salience"]["repeats"] = 2
@@ -114,9 +117,9 @@ def npz_arrays(path: Path) -> dict[str, np.ndarray]:
         return {key: f[key] for key in f.files}
 
 
-def tool_env() -> dict:
-    """Environment for subprocesses: this Python's bin first on PATH, DVC offline."""
-    env = dict(os.environ)
+def tool_env(**extra: str) -> dict:
+    """Environment for subprocesses: this Python's bin first on PATH, DVC offline, plus `extra`."""
+    env = dict(os.environ, **extra)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["DVC_NO_ANALYTICS"] = "1"
     return env
@@ -135,9 +138,11 @@ def section_files(folder: Path, values: dict) -> list[str]:
     return paths
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+def run(
+    cmd: list[str], cwd: Path, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run a command, capturing output; on failure show it in the assertion message."""
-    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env or tool_env(), capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
@@ -157,9 +162,34 @@ def workflow_copy(tmp_path, tiny_params) -> Path:
     return make_workflow_copy(tmp_path / "wf", tiny_params)
 
 
+def init_repo(path: Path) -> None:
+    """Make a workflow copy a git repository with DVC initialised (offline), all committed."""
+    run(["git", "init", "-q"], path)
+    run(["git", "config", "user.email", "test@mfh.local"], path)
+    run(["git", "config", "user.name", "mfh test"], path)
+    run(["dvc", "init", "-q"], path)
+    run(["dvc", "config", "core.analytics", "false"], path)
+    run(["dvc", "config", "core.check_update", "false"], path)
+    (path / ".gitignore").write_text((REPO / ".gitignore").read_text())
+    run(["git", "add", "-A"], path)
+    run(["git", "commit", "-qm", "init"], path)
+
+
+def copy_of(finished: Path, dest: Path) -> Path:
+    """A copy of a finished run that a test may change: every file keeps its mtime (Snakemake
+    finds nothing to do), the git repository and DVC's cache come along."""
+    shutil.copytree(finished, dest, symlinks=True)
+    return dest
+
+
+def read_params(wf: Path) -> dict:
+    """The params.yaml of a workflow copy."""
+    return yaml.safe_load((wf / "params.yaml").read_text())
+
+
 # --- the two tiny end-to-end runs, shared by the test files that read their outputs -------------
-# (session-scoped: tests/test_workflow.py, test_real_workflow.py and test_html_report.py read the
-# same run instead of each paying for one of their own)
+# (session-scoped: the tests of the workflow, of DVC, of the report, of Slurm and of the code deps
+# read the same two runs, or start from a copy of them, instead of each paying for one of its own)
 
 # a study of the user's own, in params.yaml alone: unusual triples (Db > Da, Da = 0, D0 = 0)
 USER_STUDY = "my_venn"
@@ -174,20 +204,34 @@ def with_user_study(params: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def finished_run(tmp_path_factory) -> Path:
-    """One `snakemake --cores 2` (the default target) on the tiny configuration plus USER_STUDY.
-    Readers only: a test that changes the copy makes its own."""
+def import_traces(tmp_path_factory) -> Path:
+    """The folder where the steps of the shared runs list the mfh modules they loaded
+    (MFH_TRACE_IMPORTS; read by tests/test_code_deps.py)."""
+    return tmp_path_factory.mktemp("import_traces")
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory, import_traces) -> Path:
+    """One `snakemake --cores 2` (the default target) on the tiny configuration plus USER_STUDY,
+    in a git repository with DVC, handed over to DVC (`dvc commit -f`) and committed: what a user
+    who ran the README's main command and committed has. Readers only: a test that changes it
+    works on `copy_of(finished_run, ...)` or a `git clone` of it."""
     params = with_user_study(shrink(load_real_params()))
     wf = make_workflow_copy(tmp_path_factory.mktemp("run") / "wf", params)
-    run(["snakemake", "--cores", "2"], wf)
+    init_repo(wf)
+    run(["snakemake", "--cores", "2"], wf, env=tool_env(MFH_TRACE_IMPORTS=str(import_traces)))
+    run(["dvc", "commit", "-f"], wf)
+    run(["git", "add", "-A"], wf)
+    run(["git", "commit", "-qm", "results"], wf)
     return wf
 
 
 @pytest.fixture(scope="session")
-def real_run(tmp_path_factory):
+def real_run(tmp_path_factory, import_traces):
     """One run of `snakemake real` on the tiny configuration (every real dataset, on the shipped
     fixture); returns the workflow copy and its params. Readers only."""
     params = shrink(load_real_params(), real=True)
     wf = make_workflow_copy(tmp_path_factory.mktemp("real") / "wf", params)
-    run(["snakemake", "real", "--cores", "2"], wf)
+    env = tool_env(MFH_TRACE_IMPORTS=str(import_traces))
+    run(["snakemake", "real", "--cores", "2"], wf, env=env)
     return wf, params

@@ -1,6 +1,7 @@
 """The code dependencies of every step (mfh/pipeline/code_deps.py) cover what a real run of that
-step loads: the tiny synthetic and mfeat workflows run with MFH_TRACE_IMPORTS, and every mfh
-module a step imported must be in the computed closure that Snakemake and DVC track for it."""
+step loads: the shared tiny runs (conftest: `finished_run`, every synthetic study, and `real_run`,
+every real dataset) run with MFH_TRACE_IMPORTS, and every mfh module a step imported must be in
+the computed closure that Snakemake and DVC track for it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 
-from conftest import load_real_params, make_workflow_copy, run, shrink
+from mfh.cli import steps
 from mfh.pipeline import code_deps
 
 
@@ -24,18 +25,11 @@ def test_closure_follows_the_handler_not_every_step():
 
 
 @pytest.mark.slow
-def test_every_module_a_step_loads_is_in_its_code_deps(tmp_path, monkeypatch):
-    params = shrink(load_real_params(), real=True)
-    params["real_studies"] = ["mfeat"]  # the real-data steps import the same modules for both
-    wf = make_workflow_copy(tmp_path / "wf", params)
-    trace = tmp_path / "trace"
-    monkeypatch.setenv("MFH_TRACE_IMPORTS", str(trace))
-    run(["snakemake", "all", "real", "--cores", "2"], wf)
-
+def test_every_module_a_step_loads_is_in_its_code_deps(finished_run, real_run, import_traces):
     loaded = defaultdict(set)
-    for path in trace.glob("*.txt"):
+    for path in import_traces.glob("*.txt"):
         loaded[path.name.rsplit("-", 1)[0]].update(path.read_text().split())
-    assert len(loaded) >= 20, sorted(loaded)
+    assert set(loaded) == set(steps()), sorted(set(steps()) ^ set(loaded))  # every step ran
     for step, modules in sorted(loaded.items()):
         missing = modules - code_deps.step_modules(step)
         assert not missing, f"{step} loaded {sorted(missing)}, which its code deps lack"

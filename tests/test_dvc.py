@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, load_real_params, make_workflow_copy, run
+from conftest import (
+    REPO,
+    USER_STUDY,
+    copy_of,
+    init_repo,
+    load_real_params,
+    make_workflow_copy,
+    read_params,
+    run,
+)
 from mfh.pipeline import code_deps, dvc_stages, sections
 
 
@@ -77,18 +86,6 @@ def test_section_sync_rewrites_only_changed_sections(tmp_path):
         sections.resolve(config, "a.c")
 
 
-def _init_repo(path: Path) -> None:
-    run(["git", "init", "-q"], path)
-    run(["git", "config", "user.email", "test@mfh.local"], path)
-    run(["git", "config", "user.name", "mfh test"], path)
-    run(["dvc", "init", "-q"], path)
-    run(["dvc", "config", "core.analytics", "false"], path)
-    run(["dvc", "config", "core.check_update", "false"], path)
-    (path / ".gitignore").write_text((REPO / ".gitignore").read_text())
-    run(["git", "add", "-A"], path)
-    run(["git", "commit", "-qm", "init"], path)
-
-
 def _stages_run(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([^']+)'", output))
 
@@ -105,16 +102,17 @@ def _set_param(path: Path, params: dict) -> None:
 
 
 @pytest.mark.slow
-def test_param_and_code_edits_rerun_exactly_what_depends_on_them(tmp_path, tiny_params):
-    wf = make_workflow_copy(tmp_path / "wf", tiny_params)
-    _init_repo(wf)
-
-    first = run(["dvc", "repro"], wf).stdout
-    assert _stages_run(first) == set(_stages(wf / "dvc.yaml"))
+def test_param_and_code_edits_rerun_exactly_what_depends_on_them(finished_run, tmp_path):
+    """From a finished, committed run (built by Snakemake, handed over with `dvc commit -f`): a
+    param edit, then a code edit, each rerun by `dvc repro` exactly where they apply; then the
+    other hand-over, a plain Snakemake run recorded by `dvc commit -f`. (`dvc repro` from
+    nothing: test_dvc_exp_show_lists_metrics_that_change_with_a_param.)"""
+    wf = copy_of(finished_run, tmp_path / "wf")
+    params = read_params(wf)
     _assert_in_sync(wf)
 
-    tiny_params["gauss_gamma"]["distill"]["temperature"] = 4.0
-    _set_param(wf, tiny_params)
+    params["gauss_gamma"]["distill"]["temperature"] = 4.0
+    _set_param(wf, params)
     before = (wf / "results/gauss_gamma/acc/teacher.csv").read_bytes()
     second = run(["dvc", "repro", "--no-run-cache"], wf).stdout
     assert _stages_run(second) == {
@@ -132,7 +130,7 @@ def test_param_and_code_edits_rerun_exactly_what_depends_on_them(tmp_path, tiny_
     importers = {
         n for n, s in _stages(wf / "dvc.yaml").items() if "mfh/report/metrics.py" in s["deps"]
     }
-    assert importers == {"collect-gauss_gamma", "modify_collect"}
+    assert importers == {"collect-gauss_gamma", f"collect-{USER_STUDY}", "modify_collect"}
     status = run(["dvc", "status", "--json"], wf).stdout
     assert set(json.loads(status)) == importers
     third = run(["dvc", "repro", "--no-run-cache"], wf).stdout
@@ -140,30 +138,27 @@ def test_param_and_code_edits_rerun_exactly_what_depends_on_them(tmp_path, tiny_
     _assert_in_sync(wf)
 
     # the other hand-over: a plain Snakemake run, then `dvc commit -f` records it
-    tiny_params["gauss_gamma"]["teacher"]["lr"] = 0.05
-    _set_param(wf, tiny_params)
+    params["gauss_gamma"]["teacher"]["lr"] = 0.05
+    _set_param(wf, params)
     run(["snakemake", "--cores", "2"], wf)
     run(["dvc", "commit", "-f"], wf)
     _assert_in_sync(wf)
 
 
 @pytest.mark.slow
-def test_fresh_clone_hands_over_and_never_ignores_an_edit(tmp_path, tiny_params):
-    """A repository whose results are committed, cloned: the README's main command, then
-    `dvc commit -f` and `dvc status` are clean, and a param edit is planned by Snakemake and
-    rerun by DVC, exactly where it applies."""
-    origin = make_workflow_copy(tmp_path / "origin", tiny_params)
-    _init_repo(origin)
-    run(["snakemake", "--cores", "2"], origin)
-    run(["dvc", "commit", "-f"], origin)
-    run(["git", "add", "-A"], origin)
-    run(["git", "commit", "-qm", "results"], origin)
+def test_fresh_clone_hands_over_and_never_ignores_an_edit(finished_run, tmp_path):
+    """A repository whose results are committed (`finished_run`: the README's main command,
+    `dvc commit -f`, `git commit`), cloned: a param edit is planned by Snakemake; on another
+    clone the README's main command, from scratch on one core (the committed run had two),
+    regenerates every committed file byte for byte, `dvc commit -f` and `dvc status` are clean,
+    and a param edit is rerun by DVC exactly where it applies."""
+    params = read_params(finished_run)
 
     # 1. a fresh clone (no Snakemake metadata, checkout mtimes): a param edit is planned
     clone = tmp_path / "clone"
-    run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)
-    tiny_params["gauss_gamma"]["distill"]["temperature"] = 2.0
-    _set_param(clone, tiny_params)
+    run(["git", "clone", "-q", str(finished_run), str(clone)], tmp_path)
+    params["gauss_gamma"]["distill"]["temperature"] = 2.0
+    _set_param(clone, params)
     dry = run(["snakemake", "-n", "results/gauss_gamma/summary.csv"], clone)
     assert "Nothing to be done" not in dry.stdout + dry.stderr
     assert re.search(
@@ -173,14 +168,13 @@ def test_fresh_clone_hands_over_and_never_ignores_an_edit(tmp_path, tiny_params)
 
     # 2. another fresh clone: the README's main command regenerates every committed file
     clone2 = tmp_path / "clone2"
-    run(["git", "clone", "-q", str(origin), str(clone2)], tmp_path)
-    run(["snakemake", "--cores", "2", "--forceall"], clone2)
+    run(["git", "clone", "-q", str(finished_run), str(clone2)], tmp_path)
+    run(["snakemake", "--cores", "1", "--forceall"], clone2)
     assert run(["git", "status", "--porcelain"], clone2).stdout == ""
     run(["dvc", "commit", "-f"], clone2)
     assert "up to date" in run(["dvc", "status"], clone2).stdout
     assert run(["git", "status", "--porcelain"], clone2).stdout == ""
-    tiny_params["gauss_gamma"]["distill"]["temperature"] = 2.0
-    _set_param(clone2, tiny_params)
+    _set_param(clone2, params)
     rerun = run(["dvc", "repro"], clone2).stdout
     assert _stages_run(rerun) == {
         "distill-gauss_gamma",
@@ -193,7 +187,7 @@ def test_fresh_clone_hands_over_and_never_ignores_an_edit(tmp_path, tiny_params)
 @pytest.mark.slow
 def test_dvc_exp_show_lists_metrics_that_change_with_a_param(tmp_path, tiny_params):
     wf = make_workflow_copy(tmp_path / "wf", tiny_params)
-    _init_repo(wf)
+    init_repo(wf)
     # only the stages up to gauss_gamma's metrics: the rest of the DAG adds minutes, not checks
     target = "collect-gauss_gamma"
     run(["dvc", "repro", target], wf)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_workflow_copy, run
-from test_dvc import _assert_in_sync, _init_repo
+from conftest import copy_of, run
+from test_dvc import _assert_in_sync
 
 CACHED = ("models", "data/prepared")  # DVC-cached outputs (results/ CSVs and PNGs are in git)
 
@@ -25,12 +25,9 @@ def _digests(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_push_wipe_pull_and_fresh_clone(tmp_path, tiny_params):
-    wf = make_workflow_copy(tmp_path / "wf", tiny_params)
-    _init_repo(wf)
+def test_push_wipe_pull_and_fresh_clone(finished_run, tmp_path):
+    wf = copy_of(finished_run, tmp_path / "wf")  # a plain Snakemake run, then `dvc commit -f`
     run(["dvc", "remote", "add", "-d", "local", str(tmp_path / "remote")], wf)
-    run(["snakemake", "--cores", "2"], wf)
-    run(["dvc", "commit", "-f"], wf)  # hand-over after a plain Snakemake run
     run(["dvc", "push"], wf)
     before = _digests(wf)
     assert any(name.endswith(".pt") for name in before) and any(

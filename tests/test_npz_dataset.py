@@ -11,8 +11,7 @@ import re
 import numpy as np
 import pytest
 import yaml
-from conftest import FIXTURE_RAW, load_real_params, make_workflow_copy, run, shrink
-from test_dvc import _init_repo
+from conftest import FIXTURE_RAW, init_repo, load_real_params, make_workflow_copy, run, shrink
 
 from mfh.config import ParamsError, validate_params
 from mfh.data import mfeat, npz_dataset
@@ -159,7 +158,7 @@ def test_a_hand_made_npz_runs_through_snakemake_real_and_dvc_repro(tmp_path):
     pair added in params.yaml alone."""
     params = _params("data/user/pairs.npz")
     wf = _workflow(tmp_path, params)
-    _init_repo(wf)
+    init_repo(wf)
     assert not (wf / "real/dvc.yaml").exists()
     assert not REAL_STAGE.search(run(["dvc", "status"], wf).stdout)
 

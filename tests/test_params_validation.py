@@ -11,10 +11,20 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from mfh.config import ParamsError, load_params, validate_params
+from mfh.config import DEFAULT_SCHEMA, ParamsError, load_params, validate_params
 
 PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 REAL = yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8"))
+
+
+def test_the_schema_is_a_valid_json_schema():
+    """Checked here once instead of on every Snakemake start (mfh.config._validator)."""
+    import jsonschema
+
+    schema = yaml.safe_load(DEFAULT_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    with pytest.raises(jsonschema.SchemaError):
+        jsonschema.validators.validator_for(schema).check_schema({**schema, "type": "dict"})
 
 
 def _parent(params: dict, path: tuple[str | int, ...]) -> Any:

@@ -143,8 +143,9 @@ def test_corrupt_raw_file_stops_with_its_name_and_writes_nothing(tmp_path):
 
 
 def test_the_earlier_design_is_one_param_away(tmp_path):
-    """`teacher: unimodal`: the unimodal net is the teacher of regular KD and of the modes, and
-    Algorithm 1's f_a starts as a copy of it (then trains jointly, so it drifts)."""
+    """`teacher: unimodal`: the unimodal net is the teacher of regular KD and of the modes, the
+    tables are told so, and Algorithm 1's f_a starts as a copy of it (then trains jointly, so it
+    drifts). Only the joint net and one KD student are trained; the rest is read off the plan."""
     import torch
     from conftest import load_real_params, shrink
 
@@ -154,16 +155,17 @@ def test_the_earlier_design_is_one_param_away(tmp_path):
     params["real_studies"] = ["mfeat"]
     params["mfeat"]["teacher"] = "unimodal"
     wf = make_workflow_copy(tmp_path / "wf", params)
-    run(["snakemake", "real", "--cores", "2"], wf)
-    results = wf / "results/mfeat"
-    failure = pd.read_csv(results / "failure_case.csv")
-    teacher = failure[(failure["teacher"] == "unimodal") & (failure["teacher_modality"] == "fac")]
-    uni = pd.read_csv(results / "acc/uni_fac.csv")
-    assert teacher.sort_values("seed")["teacher_acc"].tolist() == uni["test_acc"].tolist()
-    # the modes distil from the unimodal net too
-    dry = run(["snakemake", "real", "--forceall", "-n", "-p", "--cores", "1"], wf).stdout
-    modes = [line for line in dry.splitlines() if "mfh real_modes" in line and "fac-mor" in line]
-    assert modes and all("--teacher models/mfeat/uni_fac.pt" in line for line in modes)
+    plan = run(["snakemake", "real", "-n", "-p", "--cores", "1"], wf).stdout
+    lines = plan.splitlines()
+    for step in ("real_modes", "real_distill --study mfeat --params"):
+        students = [line for line in lines if f"mfh {step}" in line and "multimodal" not in line]
+        assert students and all("--teacher models/mfeat/uni_fac.pt" in x for x in students), step
+    (collect,) = [line for line in lines if "mfh real_collect" in line]
+    assert ".params/mfeat.teacher.json" in collect  # the tables read which net the teacher is
+    (joint,) = [line for line in lines if "mfh real_joint" in line]
+    assert "--unimodal-teacher models/mfeat/uni_fac.pt" in joint
+
+    run(["snakemake", "models/mfeat/joint_fac-mor_a.pt", "--cores", "2"], wf)
     # f_a started as the trained teacher: after joint training it is still far closer to it
     # than the teacher is to its own initial weights
     from mfh.studies.real_io import load_models
@@ -199,7 +201,7 @@ def test_diagnose_trains_no_kd_student_and_reads_as_documented(real_run):
     results = wf / "results/mfeat"
     table = pd.read_csv(results / "diagnosis.csv")
     assert list(table.columns) == DIAGNOSIS.names
-    assert list(table["pair"]) == ["fac-mor", "mor-fac"]
+    assert list(table["pair"]) == list(params["mfeat"]["pairs"])
     assert (table["n_seeds"] == params["mfeat"]["seeds"]).all()
     for column in ("teacher_acc_mean", "student_acc_mean"):
         assert table[column].between(0, 100).all(), column

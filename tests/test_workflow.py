@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import USER_GRID, USER_STUDY, make_workflow_copy, run
+from conftest import USER_GRID, USER_STUDY, run
 
 STUDIES = ("gauss_gamma",)  # the reference studies of the tiny configuration (conftest.shrink)
 RUNS_COLUMNS = [
@@ -147,18 +147,6 @@ def test_predictors_study_scores_every_predictor(finished_run):
 def test_nothing_left_to_do_after_a_run(finished_run):
     dry = run(["snakemake", "-n"], finished_run)
     assert "Nothing to be done" in dry.stdout + dry.stderr
-
-
-@pytest.mark.slow
-def test_two_runs_from_scratch_are_byte_identical(finished_run, tmp_path):
-    params = yaml.safe_load((finished_run / "params.yaml").read_text())
-    again = make_workflow_copy(tmp_path / "again", params)
-    run(["snakemake", "--cores", "1"], again)
-    files = [f"{s}/{name}" for s in STUDIES for name in ("runs.csv", "summary.csv", "settings.csv")]
-    files += [f"gauss_modify/{name}" for name in MODIFY_TABLES]
-    for name in files:
-        first = (finished_run / "results" / name).read_bytes()
-        assert first == (again / "results" / name).read_bytes(), name
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ ENTRY_MODULES = (
 )
 
 
+@functools.cache
 def module_file(module: str) -> Path | None:
     """mfh.a.b -> mfh/a/b.py or mfh/a/b/__init__.py (absolute), None if no such module."""
     parts = module.split(".")[1:]
@@ -68,14 +69,16 @@ def _tree(module: str) -> ast.Module:
     return ast.parse(module_file(module).read_text(encoding="utf-8"))
 
 
-def _imports_anywhere(module: str) -> set[str]:
+@functools.cache
+def _imports_anywhere(module: str) -> frozenset[str]:
     tree = _tree(module)
-    return {m for node in ast.walk(tree) for m in _imported(node, module)}
+    return frozenset(m for node in ast.walk(tree) for m in _imported(node, module))
 
 
-def _module_level_imports(module: str) -> set[str]:
+@functools.cache
+def _module_level_imports(module: str) -> frozenset[str]:
     tree = _tree(module)
-    return {m for node in tree.body for m in _imported(node, module)}
+    return frozenset(m for node in tree.body for m in _imported(node, module))
 
 
 def _with_packages(modules: set[str]) -> set[str]:

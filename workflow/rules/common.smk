@@ -46,9 +46,14 @@ def sections(*keys):
 
 
 def step_code(rule):
-    """The mfh source files that `python -m mfh <rule>` may import (mfh/pipeline/code_deps.py):
-    inputs of the rule, so that editing one reruns the jobs whose step imports it."""
-    return code_deps.step_files(rule)
+    """Input function: the mfh source files that `python -m mfh <rule>` may import
+    (mfh/pipeline/code_deps.py), inputs of the rule, so that editing one reruns the jobs whose
+    step imports it. Computed only for the rules in the DAG (a DVC stage's run has one)."""
+
+    def files(wildcards):
+        return code_deps.step_files(rule)
+
+    return files
 
 
 # The HTML report (`snakemake --report report.html`): every published figure and table is marked

@@ -54,6 +54,7 @@ STEPS = {
         modify.modify_probe,
         modify.modify_venn,
         predictors.predictors,
+        predictors.real_predictors,
         real_data.download,
         real_data.real_prepare,
         real.real_unimodal,

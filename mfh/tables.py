@@ -18,6 +18,9 @@ The predictors study (results/predictors/):
                                      teacher x run
     PREDICTOR_SCORES                 scores.csv: Spearman of each predictor against the gain
     VENN_FIT                         venn_fit.csv: the Venn estimate's error per study
+    REAL_PREDICTOR_POINTS            real_points.csv: gain and predictor values per real dataset
+                                     x pair x seed (`snakemake real`); real_scores.csv is a
+                                     PREDICTOR_SCORES
 Real-data studies (results/<dataset>/):
     REAL_ACC                         acc/{uni,fusion,kd}_*.csv: one row per seed
     REAL_JOINT                       acc/joint_<pair>.csv: Algorithm 1's joint nets per seed
@@ -217,6 +220,22 @@ PREDICTOR_SCORES = Table(
         *decimals("spearman", "ci_low", "ci_high", nullable=True),
     ),
     keys=("predictor", "scope"),
+)
+# one point per real dataset x pair x seed: gain = the KD student's (distilled from the pair's
+# teacher) minus the no-KD student's accuracy; the predictor values are the diagnosis' (REAL_DIAGNOSE,
+# measured before distillation), gamma_est etc. its Venn estimate on the penultimate channels
+REAL_PREDICTOR_POINTS = Table(
+    "real predictor points",
+    (
+        *texts("dataset", "pair"),
+        *integers("seed"),
+        *decimals("gain", "teacher_acc"),
+        *decimals("gamma_est", "one_minus_alpha_est", "gamma_mass_est", spec=_SIX),
+        *decimals("complementarity_gauss", "complementarity_knn", spec=_SIX, nullable=True),
+        *decimals("nontarget_js", spec=_SIX, nullable=True),
+        *decimals("rank_tau", "top1_agreement", spec=_SIX),
+    ),
+    keys=("dataset", "pair", "seed"),
 )
 # study: a synthetic study or "pooled"; errors of gamma_est (mean over runs) against gamma_true
 VENN_FIT = Table(

@@ -27,7 +27,8 @@ import pytest
 import yaml
 from conftest import run
 
-pytestmark = pytest.mark.slow
+# xdist_group: one worker runs the tests that apt-get install (dpkg takes one at a time)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("apt")]
 
 PROBE = Path(__file__).with_name("html_report_probe.js")
 APT_PACKAGES = ["chromium"]
@@ -60,6 +61,7 @@ def published(params: dict, target: str) -> dict[str, tuple[str, str]]:
         figures = ["mfh_modes.png", "salience.png", "failure_case.png", "diagnosis.png"]
         for dataset in params["real_studies"]:
             add(dataset, [f"{name}.csv" for name in tables] + figures)
+        add("predictors", ["real_points.csv", "real_scores.csv", "real_predictors.png"])
     return files
 
 

@@ -177,6 +177,33 @@ def test_the_earlier_design_is_one_param_away(tmp_path):
     assert (flat[1] - flat[0]).norm() < 0.5 * (flat[0] - flat[2]).norm()
 
 
+def test_real_pairs_are_points_of_the_predictors_study(real_run):
+    """results/predictors/real_points.csv: one point per dataset x pair x seed, its gain the KD
+    student's accuracy over the no-KD student's (the tables of the full study); real_scores.csv
+    scores every predictor over all real pairs."""
+    from mfh.predictors.real_points import POOLED_REAL, REAL_PREDICTORS
+    from mfh.tables import PREDICTOR_SCORES, REAL_PREDICTOR_POINTS
+
+    wf, params = real_run
+    points = REAL_PREDICTOR_POINTS.read_frame(wf / "results/predictors/real_points.csv")
+    datasets = params["real_studies"]
+    expected = {(d, p, s) for d in datasets for p in params[d]["pairs"] for s in range(2)}
+    assert set(zip(points["dataset"], points["pair"], points["seed"])) == expected
+    for d in datasets:
+        failure = pd.read_csv(wf / f"results/{d}/failure_case.csv")
+        for pair, row in params[d]["pairs"].items():
+            rows = failure[failure["student_modality"] == row["student"]]
+            kd = rows[rows["teacher"] == "unimodal"].sort_values("seed")["student_acc"].to_numpy()
+            nokd = rows[rows["teacher"] == "none"].sort_values("seed")["student_acc"].to_numpy()
+            mine = points[(points["dataset"] == d) & (points["pair"] == pair)].sort_values("seed")
+            assert mine["gain"].to_numpy() == pytest.approx(kd - nokd, abs=1e-3), (d, pair)
+    scores = PREDICTOR_SCORES.read_frame(wf / "results/predictors/real_scores.csv")
+    pooled = scores[scores["scope"] == POOLED_REAL]
+    assert list(pooled["predictor"]) == list(REAL_PREDICTORS)
+    assert set(pooled["n_points"]) == {len(datasets)}
+    assert (wf / "results/predictors/real_predictors.png").read_bytes()[:4] == b"\x89PNG"
+
+
 DIAGNOSE_RULES = {"download", "real_prepare", "real_unimodal", "real_joint"} | {
     "real_diagnose",
     "real_diagnosis",

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from mfh.predictors.points import PREDICTORS
+from mfh.predictors.real_points import POOLED_REAL, REAL_PREDICTORS
 from mfh.predictors.scores import spearman_with_ci
 from mfh.tables import PREDICTOR_SCORES, VENN, VENN_FIT
 
@@ -32,10 +33,22 @@ def score_points(points: pd.DataFrame, *, n_boot: int = N_BOOT, seed: int = 0) -
     """Table PREDICTOR_SCORES: every predictor, per study and pooled. A point is one (study,
     setting, teacher); the bootstrap draws runs per study (`spearman_with_ci`)."""
     keyed = points.assign(point=points["setting"].astype(str) + "/" + points["teacher"])
+    return _scores(keyed, PREDICTORS, POOLED, n_boot, seed)
+
+
+def score_real_points(points: pd.DataFrame, *, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+    """Table PREDICTOR_SCORES of the real-data points (REAL_PREDICTOR_POINTS): per dataset and
+    pooled ("real"); a point is one (dataset, pair), the bootstrap draws seeds per dataset."""
+    keyed = points.rename(columns={"dataset": "study", "pair": "point", "seed": "run"})
+    return _scores(keyed, REAL_PREDICTORS, POOLED_REAL, n_boot, seed)
+
+
+def _scores(keyed: pd.DataFrame, predictors, pooled: str, n_boot: int, seed: int) -> pd.DataFrame:
+    """keyed: columns study, point, run, gain and `predictors`."""
     scopes = [(study, keyed[keyed["study"] == study]) for study in keyed["study"].unique()]
-    scopes.append((POOLED, keyed))
+    scopes.append((pooled, keyed))
     rows = []
-    for predictor in PREDICTORS:
+    for predictor in predictors:
         for scope, frame in scopes:
             data = frame[["study", "point", "run", "gain"]].assign(value=frame[predictor])
             data = data.rename(columns={"point": "setting"})

@@ -1,6 +1,7 @@
-"""The step of the `predictors` study (PROTOCOL §6), named as its Snakemake rule: `rule
-predictors` runs `python -m mfh predictors ...`, which calls `predictors(args, params)` here.
-The science is in `mfh.predictors.study` and `mfh.predictors.points`.
+"""The steps of the `predictors` study (PROTOCOL §6), named as their Snakemake rules: `rule
+predictors` runs `python -m mfh predictors ...`, which calls `predictors(args, params)` here (the
+synthetic points), `rule real_predictors` the real-data points (`snakemake real`). The science
+is in `mfh.predictors.study`, `mfh.predictors.points` and `mfh.predictors.real_points`.
 """
 
 from __future__ import annotations
@@ -51,6 +52,37 @@ def predictors(args: Namespace, params: Sections) -> None:
     for row in pooled.itertuples():
         log.info(
             "  %-22s Spearman %+.2f [%+.2f, %+.2f] over %d points",
+            row.predictor,
+            row.spearman,
+            row.ci_low,
+            row.ci_high,
+            row.n_points,
+        )
+
+
+@options(
+    Option("results", "the results folder (results): every dataset's outputs are under it"),
+    Option("out-points", "output real_points.csv"),
+    Option("out-scores", "output real_scores.csv"),
+    Option("out-png", "output figure"),
+)
+def real_predictors(args: Namespace, params: Sections) -> None:
+    """Score every predictor of the KD gain over the real-data pairs (reported apart)."""
+    from mfh.predictors.real_points import POOLED_REAL, real_points
+    from mfh.predictors.study import score_real_points
+    from mfh.report.predictors import plot_real_predictors
+    from mfh.tables import PREDICTOR_SCORES, REAL_PREDICTOR_POINTS
+
+    datasets = list(params["real_studies"])
+    pairs = {d: list(params[f"{d}.pairs"]) for d in datasets}
+    points = real_points(args.results, pairs, {d: params[f"{d}.seeds"] for d in datasets})
+    scores = score_real_points(points, seed=params["seed"])
+    REAL_PREDICTOR_POINTS.write_frame(args.out_points, points)
+    PREDICTOR_SCORES.write_frame(args.out_scores, scores)
+    plot_real_predictors(points, scores, args.out_png)
+    for row in scores[scores["scope"] == POOLED_REAL].itertuples():
+        log.info(
+            "  %-22s Spearman %+.2f [%+.2f, %+.2f] over %d real pairs",
             row.predictor,
             row.spearman,
             row.ci_low,

@@ -112,23 +112,35 @@ def diagnose_outputs():
     )
 
 
+REAL_PREDICTORS_OUTPUTS = [
+    "results/predictors/real_points.csv",
+    "results/predictors/real_scores.csv",
+    "results/predictors/real_predictors.png",
+]
+
+
 def real_outputs():
-    """What `snakemake real` builds: the tables and figures of every real-data study, and the
-    diagnosis that its KD runs check."""
-    return diagnose_outputs() + expand(
-        [
-            "results/{dataset}/failure_case.csv",
-            "results/{dataset}/failure_case_summary.csv",
-            "results/{dataset}/mfh_modes.csv",
-            "results/{dataset}/mfh_modes_summary.csv",
-            "results/{dataset}/mode_differences.csv",
-            "results/{dataset}/ranking_agreement.csv",
-            "results/{dataset}/joint_nets.csv",
-            "results/{dataset}/mfh_modes.png",
-            "results/{dataset}/salience.png",
-            "results/{dataset}/failure_case.png",
-        ],
-        dataset=config["real_studies"],
+    """What `snakemake real` builds: the tables and figures of every real-data study, the
+    diagnosis that its KD runs check, and the predictors study of the real-data points."""
+    scored = REAL_PREDICTORS_OUTPUTS if config["real_studies"] else []
+    return (
+        diagnose_outputs()
+        + scored
+        + expand(
+            [
+                "results/{dataset}/failure_case.csv",
+                "results/{dataset}/failure_case_summary.csv",
+                "results/{dataset}/mfh_modes.csv",
+                "results/{dataset}/mfh_modes_summary.csv",
+                "results/{dataset}/mode_differences.csv",
+                "results/{dataset}/ranking_agreement.csv",
+                "results/{dataset}/joint_nets.csv",
+                "results/{dataset}/mfh_modes.png",
+                "results/{dataset}/salience.png",
+                "results/{dataset}/failure_case.png",
+            ],
+            dataset=config["real_studies"],
+        )
     )
 
 

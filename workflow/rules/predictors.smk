@@ -39,3 +39,37 @@ rule predictors:
         " --results results"
         " --out-points {output.points} --out-scores {output.scores}"
         " --out-venn-fit {output.venn_fit} --out-png {output.png} --log {log}"
+
+
+# The real-data points, reported apart (`snakemake real`): per real dataset, pair and seed, the
+# diagnosis' predictor values (measured before distillation) and the gain of the pair's KD
+# student over its no-KD student.
+REAL_PAIRS = [(d, p) for d in config["real_studies"] for p in config[d]["pairs"]]
+
+
+rule real_predictors:
+    input:
+        diagnoses=[f"results/{d}/diagnose_{p}.csv" for d, p in REAL_PAIRS],
+        kd=[f"results/{d}/acc/kd_{p}_unimodal.csv" for d, p in REAL_PAIRS],
+        sections=sections(
+            "seed",
+            "real_studies",
+            *(f"{d}.pairs" for d in config["real_studies"]),
+            *(f"{d}.seeds" for d in config["real_studies"]),
+        ),
+        code=step_code("real_predictors"),
+    output:
+        points=report_table("results/predictors/real_points.csv", "real_points", "predictors"),
+        scores=report_table("results/predictors/real_scores.csv", "real_scores", "predictors"),
+        png=report_figure(
+            "results/predictors/real_predictors.png", "real_predictors_figure", "predictors"
+        ),
+    log:
+        "logs/predictors/real_predictors.log",
+    conda:
+        ENV
+    shell:
+        "python -m mfh real_predictors --study predictors --params {input.sections}"
+        " --results results"
+        " --out-points {output.points} --out-scores {output.scores} --out-png {output.png}"
+        " --log {log}"

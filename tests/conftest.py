@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"  # full real datasets (CI has them): never the network
@@ -177,8 +178,10 @@ def init_repo(path: Path) -> None:
 
 def copy_of(finished: Path, dest: Path) -> Path:
     """A copy of a finished run that a test may change: every file keeps its mtime (Snakemake
-    finds nothing to do), the git repository and DVC's cache come along."""
-    shutil.copytree(finished, dest, symlinks=True)
+    finds nothing to do), the git repository and DVC's cache come along; not Snakemake's logs
+    and locks, nor a report, which a reader of the run may be writing meanwhile."""
+    ignore = shutil.ignore_patterns("log", "locks", "incomplete", "*.html")
+    shutil.copytree(finished, dest, symlinks=True, ignore=ignore)
     return dest
 
 
@@ -203,11 +206,26 @@ def with_user_study(params: dict) -> dict:
     return params | {USER_STUDY: user, "studies": [*params["studies"], USER_STUDY]}
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """The folder `name`, made by `build(folder)` once per test session: under pytest-xdist the
+    first worker to ask builds it (under a file lock) in the folder all the session's workers
+    share, and the others wait for it and read it."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # pytest-N/ under xdist
+    folder, done = root / name, root / f"{name}.done"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.is_file():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def import_traces(tmp_path_factory) -> Path:
     """The folder where the steps of the shared runs list the mfh modules they loaded
     (MFH_TRACE_IMPORTS; read by tests/test_code_deps.py)."""
-    return tmp_path_factory.mktemp("import_traces")
+    return built_once(tmp_path_factory, "import_traces", lambda folder: folder.mkdir())
 
 
 @pytest.fixture(scope="session")
@@ -216,14 +234,18 @@ def finished_run(tmp_path_factory, import_traces) -> Path:
     in a git repository with DVC, handed over to DVC (`dvc commit -f`) and committed: what a user
     who ran the README's main command and committed has. Readers only: a test that changes it
     works on `copy_of(finished_run, ...)` or a `git clone` of it."""
-    params = with_user_study(shrink(load_real_params()))
-    wf = make_workflow_copy(tmp_path_factory.mktemp("run") / "wf", params)
-    init_repo(wf)
-    run(["snakemake", "--cores", "2"], wf, env=tool_env(MFH_TRACE_IMPORTS=str(import_traces)))
-    run(["dvc", "commit", "-f"], wf)
-    run(["git", "add", "-A"], wf)
-    run(["git", "commit", "-qm", "results"], wf)
-    return wf
+
+    def build(folder: Path) -> None:
+        params = with_user_study(shrink(load_real_params()))
+        wf = make_workflow_copy(folder, params)
+        init_repo(wf)
+        env = tool_env(MFH_TRACE_IMPORTS=str(import_traces))
+        run(["snakemake", "--cores", "2"], wf, env=env)
+        run(["dvc", "commit", "-f"], wf)
+        run(["git", "add", "-A"], wf)
+        run(["git", "commit", "-qm", "results"], wf)
+
+    return built_once(tmp_path_factory, "finished_run", build)
 
 
 @pytest.fixture(scope="session")
@@ -231,7 +253,10 @@ def real_run(tmp_path_factory, import_traces):
     """One run of `snakemake real` on the tiny configuration (every real dataset, on the shipped
     fixture); returns the workflow copy and its params. Readers only."""
     params = shrink(load_real_params(), real=True)
-    wf = make_workflow_copy(tmp_path_factory.mktemp("real") / "wf", params)
-    env = tool_env(MFH_TRACE_IMPORTS=str(import_traces))
-    run(["snakemake", "real", "--cores", "2"], wf, env=env)
-    return wf, params
+
+    def build(folder: Path) -> None:
+        wf = make_workflow_copy(folder, params)
+        env = tool_env(MFH_TRACE_IMPORTS=str(import_traces))
+        run(["snakemake", "real", "--cores", "2"], wf, env=env)
+
+    return built_once(tmp_path_factory, "real_run", build), params

@@ -31,7 +31,8 @@ from slurm_cluster import (
     slurm_installed,
 )
 
-pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+# xdist_group: one worker runs the tests that apt-get install (dpkg takes one at a time)
+pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("apt")]
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,7 @@ def test_tiny_workflow_through_slurm_matches_local_run(
     # Same metrics, byte for byte.
     reference, through_slurm = _metrics(finished_run), _metrics(wf)
     assert through_slurm and set(through_slurm) <= set(reference)
-    differ = [name for name in reference if reference[name] != through_slurm[name]]
+    differ = [name for name in through_slurm if reference[name] != through_slurm[name]]
     assert not differ, f"metrics differ between the local and the Slurm run: {differ}"
 
     # Snakemake agrees that the Slurm run is complete.

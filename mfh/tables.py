@@ -224,13 +224,14 @@ PREDICTOR_SCORES = Table(
 # one point per real dataset x pair x seed: gain = the KD student's (distilled from the pair's
 # teacher) minus the no-KD student's accuracy; the predictor values are the diagnosis' (REAL_DIAGNOSE,
 # measured before distillation), gamma_est etc. its Venn estimate on the penultimate channels
+# (NaN where the diagnosis has none, e.g. no decisive channel found)
 REAL_PREDICTOR_POINTS = Table(
     "real predictor points",
     (
         *texts("dataset", "pair"),
         *integers("seed"),
         *decimals("gain", "teacher_acc"),
-        *decimals("gamma_est", "one_minus_alpha_est", "gamma_mass_est", spec=_SIX),
+        *decimals("gamma_est", "one_minus_alpha_est", "gamma_mass_est", spec=_SIX, nullable=True),
         *decimals("complementarity_gauss", "complementarity_knn", spec=_SIX, nullable=True),
         *decimals("nontarget_js", spec=_SIX, nullable=True),
         *decimals("rank_tau", "top1_agreement", spec=_SIX),

@@ -30,7 +30,7 @@ def _rules_running_mfh() -> dict[str, str]:
 
 def test_every_rule_runs_the_step_of_its_name():
     commands = _rules_running_mfh()
-    assert len(commands) == 33, sorted(commands)
+    assert len(commands) == 34, sorted(commands)
     assert sorted(commands) == steps()  # every step is a rule's, every rule's step exists
     for rule, subcommand in commands.items():
         assert subcommand == rule

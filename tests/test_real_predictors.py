@@ -68,3 +68,17 @@ def test_scores_per_dataset_and_pooled(results, tmp_path):
 def test_a_missing_seed_names_the_file(results):
     with pytest.raises(DataError, match=r"diagnose_a-b.csv: missing seed\(s\) \[3\]"):
         real_points(results, PAIRS, {"alpha": SEEDS + 1, "beta": SEEDS})
+
+
+def test_a_pair_without_a_venn_estimate_is_scored_without_it(results):
+    """The diagnosis' Venn columns are NaN where it found no decisive channel: the point keeps
+    its other predictors, and the Venn predictors are scored over the pairs that have them."""
+    path = results / "alpha/diagnose_a-b.csv"
+    frame = REAL_DIAGNOSE.read_frame(path)
+    frame[["gamma", "alpha", "gamma_mass"]] = np.nan
+    REAL_DIAGNOSE.write_frame(path, frame)
+    points = real_points(results, PAIRS, {"alpha": SEEDS, "beta": SEEDS})
+    assert points.loc[points["pair"] == "a-b", "gamma_est"].isna().all()
+    scores = score_real_points(points, n_boot=50).set_index(["predictor", "scope"])
+    assert scores.loc[("gamma_est", POOLED_REAL), "n_points"] == 3
+    assert scores.loc[("rank_tau", POOLED_REAL), "n_points"] == 4

@@ -165,7 +165,7 @@ def test_settings_are_read_as_the_table_their_header_names(tmp_path: Path) -> No
 
 def test_every_table_of_the_workflow_is_well_formed() -> None:
     defined = [value for value in vars(tables).values() if isinstance(value, Table)]
-    assert len(defined) == 29
+    assert len(defined) == 30
     for table in defined:
         assert len(set(table.names)) == len(table.names), table.name
         assert set(table.keys) <= set(table.names), table.name

@@ -67,7 +67,7 @@ def pair_points(results: str | os.PathLike, dataset: str, pair: str, seeds: int)
 
 def real_points(
     results: str | os.PathLike, pairs: Mapping[str, list[str]], seeds: Mapping[str, int]
-):
+) -> pd.DataFrame:
     """Table REAL_PREDICTOR_POINTS of every real dataset: `pairs` maps a dataset to its pair
     names, `seeds` to its number of seeds; results/<dataset>/ holds its outputs."""
     parts = [

@@ -48,16 +48,7 @@ def predictors(args: Namespace, params: Sections) -> None:
     PREDICTOR_SCORES.write_frame(args.out_scores, scores)
     VENN_FIT.write_frame(args.out_venn_fit, fit)
     plot_predictors(points, scores, args.out_png)
-    pooled = scores[scores["scope"] == "synthetic"]
-    for row in pooled.itertuples():
-        log.info(
-            "  %-22s Spearman %+.2f [%+.2f, %+.2f] over %d points",
-            row.predictor,
-            row.spearman,
-            row.ci_low,
-            row.ci_high,
-            row.n_points,
-        )
+    _log_scores(scores, "synthetic", "points")
 
 
 @options(
@@ -80,12 +71,13 @@ def real_predictors(args: Namespace, params: Sections) -> None:
     REAL_PREDICTOR_POINTS.write_frame(args.out_points, points)
     PREDICTOR_SCORES.write_frame(args.out_scores, scores)
     plot_real_predictors(points, scores, args.out_png)
-    for row in scores[scores["scope"] == POOLED_REAL].itertuples():
+    _log_scores(scores, POOLED_REAL, "real pairs")
+
+
+def _log_scores(scores, scope: str, points: str) -> None:
+    """One log line per predictor: its Spearman and interval in `scope` (table PREDICTOR_SCORES)."""
+    for row in scores[scores["scope"] == scope].itertuples():
         log.info(
-            "  %-22s Spearman %+.2f [%+.2f, %+.2f] over %d real pairs",
-            row.predictor,
-            row.spearman,
-            row.ci_low,
-            row.ci_high,
-            row.n_points,
+            "  %-22s Spearman %+.2f [%+.2f, %+.2f] over %d %s",
+            *(row.predictor, row.spearman, row.ci_low, row.ci_high, row.n_points, points),
         )

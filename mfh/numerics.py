@@ -12,13 +12,20 @@ computes with code paths that do not depend on the CPU:
   slower; a CPU without AVX2 and FMA falls back to `default`, and `enforce()` then refuses);
 - `MKL_CBWR=COMPATIBLE`: MKL's conditional numerical reproducibility, one code path on Intel and
   AMD alike (on this AMD CPU `MKL_CBWR=AVX2` is refused: MKL falls back to its automatic choice);
+- `OPENBLAS_CORETYPE=Haswell` and `OPENBLAS_NUM_THREADS=1`: numpy's OpenBLAS (the real-data
+  preparation's float64 algebra, e.g. AV-MNIST's image PCA) with its AVX2 + FMA kernels on every
+  machine. Unpinned, OpenBLAS picks its kernel by core type: the committed AV-MNIST data was
+  first prepared on an AVX512 Intel CPU (kernel SkylakeX) and came out different in the last bits
+  on this AMD CPU (kernel Haswell), which changed every AV-MNIST accuracy; numpy's own SIMD level
+  (NPY_DISABLE_CPU_FEATURES down to its baseline) did not change the data, so it is not pinned;
 - oneDNN and NNPACK off (`torch.backends.mkldnn`, `torch.backends.nnpack`): convolutions take
   ATen's im2col + MKL GEMM path (oneDNN's `ONEDNN_MAX_CPU_ISA` pins the ISA but not the
   cache-size-dependent blocking, and NNPACK ignores both);
 - the thread count: `mfh.device.configure(threads)` (steps run with `--threads 1`).
 
-The first two are environment variables that torch and MKL read once, at their first use, so
-`pin()` sets them at the very top of `python -m mfh` (mfh/__main__.py), before torch is imported;
+The first three are environment variables that torch, MKL and OpenBLAS read once, at their first use, so
+`pin()` sets them at the very top of `python -m mfh` (mfh/__main__.py), before torch or numpy is
+imported;
 `enforce()`, at the start of every training step (`mfh.steps.common.compute_on`), switches oneDNN
 and NNPACK off and checks that the pin took effect: if torch computed before `pin()` (imported early,
 e.g. by a caller that runs `mfh.cli.main` in-process), the step fails with one line instead of
@@ -42,8 +49,14 @@ from mfh.errors import DeviceError
 
 ENV = "MFH_CPU_KERNELS"
 MODES = ("portable", "native")
-PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE"}
+PORTABLE_ENV = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "MKL_CBWR": "COMPATIBLE",
+    "OPENBLAS_CORETYPE": "Haswell",
+    "OPENBLAS_NUM_THREADS": "1",
+}
 PORTABLE_ATEN = "AVX2"  # what torch.backends.cpu.get_cpu_capability() reports when pinned
+PORTABLE_OPENBLAS = "Haswell"  # what OpenBLAS' get_corename reports when pinned
 # mkl_cbwr.h: what mkl_cbwr_get(MKL_CBWR_BRANCH) returns
 MKL_BRANCHES = {1: "off", 2: "AUTO", 3: "COMPATIBLE", 4: "SSE2", 6: "SSSE3", 7: "SSE4_1"}
 MKL_BRANCHES |= {8: "SSE4_2", 9: "AVX", 10: "AVX2", 12: "AVX512", 14: "AVX512_E1"}
@@ -80,10 +93,41 @@ def mkl_branch() -> str | None:
     return MKL_BRANCHES.get(code, str(code))
 
 
+def openblas_core() -> str | None:
+    """The kernel numpy's OpenBLAS computes with (e.g. 'Haswell'), or None where numpy carries
+    no OpenBLAS. Imports numpy (which loads OpenBLAS and reads OPENBLAS_CORETYPE)."""
+    import glob
+
+    import numpy
+
+    libs = os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(libs, "lib*openblas*.so*"))):
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename"):
+            function = getattr(lib, name, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode()
+    return None
+
+
+def enforce_openblas() -> None:
+    """In portable mode, check that numpy's OpenBLAS runs the pinned kernel (DeviceError if numpy
+    was imported before `pin()`). For the steps that compute with numpy alone (preparation)."""
+    if mode() != "portable":
+        return
+    core = openblas_core()
+    if core not in (None, PORTABLE_OPENBLAS):
+        raise DeviceError(
+            f"portable CPU kernels are not in effect (OpenBLAS kernel {core}): numpy was imported "
+            f"before mfh.numerics.pin(); run steps as `python -m mfh` or set {ENV}=native"
+        )
+
+
 def enforce() -> str:
     """After `import torch`, before computing: in portable mode switch oneDNN and NNPACK off and
-    check that ATen and MKL run the pinned code paths (DeviceError if torch computed before
-    `pin()`). Returns the mode."""
+    check that ATen, MKL and OpenBLAS run the pinned code paths (DeviceError if torch or numpy
+    computed before `pin()`). Returns the mode."""
     import torch
 
     global _in_force
@@ -97,6 +141,7 @@ def enforce() -> str:
                 "torch computed before mfh.numerics.pin(), or this CPU lacks AVX2/FMA; run steps "
                 f"as `python -m mfh` or set {ENV}=native"
             )
+        enforce_openblas()
         torch.backends.mkldnn.enabled = False
         torch.backends.nnpack.set_flags(False)
     _in_force = chosen

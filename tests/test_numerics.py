@@ -1,7 +1,8 @@
 """Portable CPU kernels (mfh.numerics): a training step gives byte-identical outputs under two
 outer CPU kernel settings that stand for two machines (AVX512 and AVX2), and, to show that the
 check can fail, different bytes with `MFH_CPU_KERNELS=native`; the pin is in env.json; a step
-whose torch computed before the pin stops with one line.
+whose torch computed before the pin stops with one line. The same for the preparation's numpy
+algebra (AV-MNIST's image PCA through OpenBLAS, whose kernel is chosen by CPU core type).
 
 The steps: a small CNN trained by minibatch SGD on fake AV-MNIST images (the real-data conv path:
 oneDNN/NNPACK convolutions, ATen kernels and MKL GEMMs) and the synthetic teachers (batched
@@ -19,17 +20,19 @@ import pytest
 
 from conftest import REPO, section_files, tool_env
 
-# Two "machines": what ATen, MKL and oneDNN would pick on an AVX512 CPU and on an AVX2 CPU.
+# Two "machines": what ATen, MKL, oneDNN and numpy's OpenBLAS would pick on an AVX512 CPU and on an AVX2 CPU.
 MACHINES = {
     "avx512": {
         "ATEN_CPU_CAPABILITY": "avx512",
         "MKL_ENABLE_INSTRUCTIONS": "AVX512",
         "ONEDNN_MAX_CPU_ISA": "AVX512_CORE",
+        "OPENBLAS_CORETYPE": "SkylakeX",
     },
     "avx2": {
         "ATEN_CPU_CAPABILITY": "avx2",
         "MKL_ENABLE_INSTRUCTIONS": "AVX2",
         "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "OPENBLAS_CORETYPE": "Haswell",
     },
 }
 TRAIN = {"epochs": 2, "batch_size": 32, "lr": 0.02, "momentum": 0.9, "weight_decay": 0.0}
@@ -149,6 +152,55 @@ def test_torch_computing_before_the_pin_is_a_one_line_error(inputs, tmp_path):
     assert "portable CPU kernels are not in effect (ATen AVX512" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "t.pt").exists() and not (tmp_path / "t.env.json").exists()
+
+
+# AV-MNIST's image PCA (float64, numpy's OpenBLAS) on random images; prints its sha256
+PCA = """
+import hashlib, sys
+from mfh import numerics
+numerics.pin()
+import numpy as np
+from mfh.data.avmnist import remove_pca_energy
+numerics.enforce_openblas()
+rng = np.random.default_rng(0)
+images = {split: rng.random((n, 784)) for split, n in {"train": 300, "test": 50}.items()}
+cleaned, _ = remove_pca_energy(images, 0.9)
+print(hashlib.sha256(b"".join(cleaned[s].tobytes() for s in sorted(cleaned))).hexdigest())
+"""
+
+
+def _pca_digest(env: dict, script: str = PCA) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env={**tool_env(), **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+@needs_avx512
+def test_the_preparation_algebra_gives_the_same_bytes_on_both_machines():
+    """Portable: the same PCA bytes under both machines' OpenBLAS kernels; native: different
+    (the check can fail — it did for the committed AV-MNIST data, see mfh/numerics.py)."""
+    digests = {}
+    for kernels in ("portable", "native"):
+        for machine, env in MACHINES.items():
+            proc = _pca_digest({**env, "MFH_CPU_KERNELS": kernels})
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            digests[kernels, machine] = proc.stdout.strip()
+    assert digests["portable", "avx512"] == digests["portable", "avx2"]
+    assert digests["native", "avx512"] != digests["native", "avx2"]
+
+
+@needs_avx512
+def test_numpy_imported_before_the_pin_is_a_one_line_error():
+    """numpy (and with it OpenBLAS, on the machine's kernel) loaded before the pin: refused."""
+    early = "import numpy\n" + PCA
+    env = {**MACHINES["avx512"], "MFH_CPU_KERNELS": "portable"}
+    proc = _pca_digest(env, early)
+    assert proc.returncode != 0
+    assert "portable CPU kernels are not in effect (OpenBLAS kernel SkylakeX)" in proc.stderr
 
 
 def test_environment_record_reports_the_kernels(monkeypatch):

@@ -72,7 +72,9 @@ def real_prepare(args: Namespace, params: Sections) -> None:
     from pathlib import Path
 
     from mfh.data.prepare import prepare
+    from mfh.numerics import enforce_openblas
 
+    enforce_openblas()  # the preparation's float64 algebra (e.g. AV-MNIST's PCA) is numpy's
     manifests = json.loads(Path(args.raw_json).read_text(encoding="utf-8")).get("manifests_dir")
     study_data, raw_dir = params[f"{args.study}.data"], params["paths.raw"]
     prepare(args.study, raw_dir, args.out_data, study_data, params["seed"], manifests=manifests)

@@ -129,7 +129,20 @@ def report(request) -> tuple[Path, dict, str]:
 
 
 def render(chromium: str, url: str, profile: Path, *options: str) -> subprocess.CompletedProcess:
-    """Open `url` (a file URL, fragment allowed) in headless Chromium, offline."""
+    """Open `url` (a file URL, fragment allowed) in headless Chromium, offline. A Chromium that
+    hangs (seen once in CI on a loaded 2-core machine: --dump-dom never returned in 180 s, and the
+    same test passed alone in 109 s) is killed and started once more with a fresh profile."""
+    for attempt in (1, 2):
+        try:
+            return _render_once(
+                chromium, url, profile.with_name(f"{profile.name}-{attempt}"), options
+            )
+        except subprocess.TimeoutExpired:
+            if attempt == 2:
+                raise
+
+
+def _render_once(chromium: str, url: str, profile: Path, options) -> subprocess.CompletedProcess:
     cmd = [
         chromium,
         "--headless",

@@ -244,7 +244,10 @@ def validate_params(params: Any, schema_path: str | Path = DEFAULT_SCHEMA) -> No
         named = list(validator.schema["properties"])
         stray = {k for k, v in params.items() if k not in named and not isinstance(v, dict)}
         problems = {p for p in problems if not (p[0] and p[0][0] in stray)}
-        allowed = f"allowed keys: {', '.join(named)}, or a study's section (a mapping: a venn or an npz study)"
+        allowed = (
+            f"allowed keys: {', '.join(named)}, or a study's section (a mapping: a venn or an npz"
+            " study)"
+        )
         problems |= {((k,), f"unknown key; {allowed}") for k in stray}
     if not problems:
         problems = set(_semantic_problems(params))

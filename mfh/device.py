@@ -71,7 +71,8 @@ def current() -> torch.device:
 
 
 def environment() -> dict:
-    """How this process computes: enough to tell whether two metrics files should agree bit for bit."""
+    """How this process computes: enough to tell whether two metrics files should agree bit for
+    bit."""
     device = current()
     record = {
         "torch": str(torch.__version__),

@@ -23,15 +23,15 @@ computes with code paths that do not depend on the CPU:
   cache-size-dependent blocking, and NNPACK ignores both);
 - the thread count: `mfh.device.configure(threads)` (steps run with `--threads 1`).
 
-The first three are environment variables that torch, MKL and OpenBLAS read once, at their first use, so
-`pin()` sets them at the very top of `python -m mfh` (mfh/__main__.py), before torch or numpy is
-imported;
+The first three are environment variables that torch, MKL and OpenBLAS read once, at their first
+use, so `pin()` sets them at the very top of `python -m mfh` (mfh/__main__.py), before torch or
+numpy is imported;
 `enforce()`, at the start of every training step (`mfh.steps.common.compute_on`), switches oneDNN
-and NNPACK off and checks that the pin took effect: if torch computed before `pin()` (imported early,
-e.g. by a caller that runs `mfh.cli.main` in-process), the step fails with one line instead of
-silently computing with the machine's kernels. `record()` is the part of `<metrics>.env.json` that
-says which kernels computed (no CPU model name: env.json files are committed and must regenerate
-byte-identical elsewhere; the model name is in the step's log).
+and NNPACK off and checks that the pin took effect: if torch computed before `pin()` (imported
+early, e.g. by a caller that runs `mfh.cli.main` in-process), the step fails with one line
+instead of silently computing with the machine's kernels. `record()` is the part of
+`<metrics>.env.json` that says which kernels computed (no CPU model name: env.json files are
+committed and must regenerate byte-identical elsewhere; the model name is in the step's log).
 
 `MFH_CPU_KERNELS=native` leaves every choice to the machine: faster (benchmarks/bench_numerics.py:
 measured here, portable costs 1.5x on the synthetic trainers, 1.2x on the whole synthetic

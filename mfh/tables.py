@@ -222,9 +222,9 @@ PREDICTOR_SCORES = Table(
     keys=("predictor", "scope"),
 )
 # one point per real dataset x pair x seed: gain = the KD student's (distilled from the pair's
-# teacher) minus the no-KD student's accuracy; the predictor values are the diagnosis' (REAL_DIAGNOSE,
-# measured before distillation), gamma_est etc. its Venn estimate on the penultimate channels
-# (NaN where the diagnosis has none, e.g. no decisive channel found)
+# teacher) minus the no-KD student's accuracy; the predictor values are the diagnosis'
+# (REAL_DIAGNOSE, measured before distillation), gamma_est etc. its Venn estimate on the penultimate
+# channels (NaN where the diagnosis has none, e.g. no decisive channel found)
 REAL_PREDICTOR_POINTS = Table(
     "real predictor points",
     (

@@ -111,6 +111,37 @@ def test_the_joint_teacher_is_read_from_the_joint_nets(results):
     assert failure.loc[failure["teacher"] == "none", "student_acc"].tolist() == [60, 62]
 
 
+def _reverse_pair(results):
+    """Pair b-a beside a-b: its own students, no fusion_ or joint_ file of its own."""
+    acc = results / "acc"
+    _acc(acc / "kd_b-a_unimodal.csv", [81, 83])
+    _acc(acc / "kd_b-a_multimodal.csv", [82, 84])
+    for mode in MODES:
+        _modes(acc / f"modes_b-a_{mode}.csv", 50, {0.5: [70, 71]})
+    _salience(results / "salience_b-a.csv", lambda v: v + 1)
+    return [*PAIRS, ("b-a", "b", "a")]
+
+
+@pytest.mark.parametrize("teacher", ["joint", "unimodal"])
+def test_the_reverse_pair_reads_the_shared_nets_of_the_first(results, teacher):
+    pairs = _reverse_pair(results)
+    if teacher == "unimodal":  # each direction then trains its own joint nets
+        on = {"a": "b", "b": "a"}  # b-a's net a is on modality b
+        rows = [(s, n, on[n], 50.0, 70 + s, 0.1, 0, 0) for s in range(SEEDS) for n in on]
+        REAL_JOINT.write(results / "acc/joint_b-a.csv", rows)
+    tables = collect_real(results, pairs, at(MODES, [0.5]), SEEDS, teacher)
+    failure = tables["failure_case"].set_index(["teacher_modality", "teacher"])
+    assert failure.loc[("b", "multimodal"), "teacher_acc"].tolist() == [90, 92]  # fusion_a-b
+    joint = tables["joint_nets"].set_index(["teacher_modality", "net"])
+    if teacher == "joint":  # net a of b-a is net b of a-b, on modality b
+        assert failure.loc[("b", "unimodal"), "teacher_acc"].tolist() == [58, 60]
+        assert joint.at[("b", "a"), "modality"] == "b" and joint.at[("b", "a"), "test_mean"] == 59
+        assert joint.at[("b", "b"), "test_mean"] == 85
+    else:
+        assert failure.loc[("b", "unimodal"), "teacher_acc"].tolist() == [60, 62]  # uni_b
+        assert joint.at[("b", "a"), "test_mean"] == 70.5
+
+
 def test_an_unknown_teacher_design_is_refused(results):
     with pytest.raises(ValueError, match="teacher must be one of"):
         collect_real(results, PAIRS, at(MODES, [0.5]), SEEDS, "fusion")

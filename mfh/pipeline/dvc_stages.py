@@ -148,13 +148,15 @@ def write(config: dict, workdir: Path, names: list[str]) -> list[str]:
 
 
 def _structure(value):
-    """params.yaml with its settings blanked: what shapes the DAG — the keys, and the names in
-    lists (studies, selections, modalities); numbers (a grid, ratios) shape no job."""
+    """params.yaml with its numbers blanked: what shapes the DAG — the keys, the names in lists
+    (studies, selections, modalities) and the words (`teacher: joint` makes the two directions
+    of a pair share one joint training, mfh/shared_runs.py); numbers (a grid, ratios) shape no
+    job."""
     if isinstance(value, dict):
         return {key: _structure(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [item if isinstance(item, str) else _structure(item) for item in value]
-    return None
+        return [_structure(item) for item in value]
+    return value if isinstance(value, str) else None
 
 
 # an import of mfh (a whole parenthesised name list included): the code deps are a function of them

@@ -4,7 +4,8 @@
 holds the `distill` section of `gauss_gamma`. Every rule takes the files of its sections as
 inputs and its step reads its parameters from them (`read`: {full dotted key: value}, e.g.
 `params["gauss_gamma.distill"]`, `params["avmnist.pairs.image-audio"]`, `params["seed"]`), so
-Snakemake reruns a job when a section it depends on changes, by file modification time. That needs no local metadata: a fresh clone
+Snakemake reruns a job when a section it depends on changes, by file modification time. That
+needs no local metadata: a fresh clone
 (which has none, so Snakemake's params trigger cannot fire there) notices a param edit as surely
 as the workspace that computed the results. A file is rewritten only when its content changes,
 so an unchanged section never triggers anything. The files are committed beside the results

@@ -1,7 +1,8 @@
 """The figures of the `predictors` study (`mfh.predictors.study`): one panel per predictor, the
 measured KD gain against the predictor's value, one marker per point (study x setting x teacher,
 means over runs; real data: dataset x pair, means over seeds), coloured by study or dataset, with
-the pooled Spearman and its bootstrap interval in the panel's title. Saved with `mfh.report.plotting.figure` (deterministic bytes).
+the pooled Spearman and its bootstrap interval in the panel's title. Saved with
+`mfh.report.plotting.figure` (deterministic bytes).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from argparse import Namespace
 from mfh.errors import SectionError
 from mfh.kd_modes import KD_MODES, mode_ratios
 from mfh.pipeline.sections import Sections
+from mfh.shared_runs import declared_pairs
 from mfh.steps.common import TRAINING, Option, compute_on, options
 
 log = logging.getLogger("mfh")
@@ -69,8 +70,7 @@ def _teacher_role(params: Sections, dataset: str) -> str:
 
 def _pairs(params: Sections, dataset: str) -> list[tuple[str, str, str]]:
     """params `<dataset>.pairs` -> [(name, teacher modality, student modality), ...]."""
-    pairs = params[f"{dataset}.pairs"]
-    return [(name, pair["teacher"], pair["student"]) for name, pair in pairs.items()]
+    return declared_pairs(params[f"{dataset}.pairs"])
 
 
 @options(DATA, Option("modality", "the modality to train on"), *MODEL_OUTPUTS, *TRAINING)
@@ -96,6 +96,11 @@ def real_fusion(args: Namespace, params: Sections) -> None:
     PAIR,
     TEACHER,
     Option("teacher-kind", "the teacher's kind", choices=("unimodal", "multimodal")),
+    Option(
+        "teacher-modalities",
+        "the modalities the teacher takes, in its input order, comma-separated (a multimodal"
+        " teacher is shared by both directions of a pair: mfh/shared_runs.py)",
+    ),
     *MODEL_OUTPUTS,
     *TRAINING,
 )
@@ -106,13 +111,20 @@ def real_distill(args: Namespace, params: Sections) -> None:
 
     teacher_modality, student_modality = _pair(args, params)
     multimodal = args.teacher_kind == "multimodal"
+    inputs = args.teacher_modalities.split(",")
+    expected = {teacher_modality, student_modality} if multimodal else {teacher_modality}
+    if set(inputs) != expected or len(inputs) != len(expected):
+        raise ValueError(
+            f"--teacher-modalities {args.teacher_modalities}: a {args.teacher_kind} teacher of"
+            f" pair {args.pair} takes {' and '.join(sorted(expected))}"
+        )
     on_dataset(
         real.distill,
         args,
         params,
         args.teacher,
         "fusion" if multimodal else _teacher_role(params, args.study),  # the checkpoint's role
-        [teacher_modality, student_modality] if multimodal else [teacher_modality],
+        inputs,
         student_modality,
         args.out_ckpt,
         args.out_acc,

@@ -110,7 +110,8 @@ def collect(args: Namespace, params: Sections) -> None:
     log.info("%s: %d runs over %d settings", args.study, len(runs), len(summary))
     for row in summary.itertuples():
         log.info(
-            "  gamma %.3f alpha %.3f | teacher %.2f  no-KD %.2f  KD %.2f  gain %+.2f [%+.2f, %+.2f]",
+            "  gamma %.3f alpha %.3f | teacher %.2f  no-KD %.2f  KD %.2f  gain %+.2f"
+            " [%+.2f, %+.2f]",
             row.gamma,
             row.alpha,
             row.teacher_acc,

@@ -8,9 +8,10 @@ depend on the batch, `mfh.channel_removal.ModifiedTeacher`). Every epoch it resh
 the training set with the caller's generator, evaluates validation accuracy, and keeps the
 weights of the best validation epoch (ties: the earliest), which the model holds at the end.
 The reported test accuracy is the one of that epoch (PROTOCOL §5), measured once, on the best
-weights, after the last epoch (the test set is evaluated no more than what is reported). With `progress`, a tqdm bar shows the epoch's steps when stderr
-is a terminal (measured: 0.2 us per step with the bar, 0.04 us without, against milliseconds of
-training per step; `import torch` already imports tqdm, through torch.hub).
+weights, after the last epoch (the test set is evaluated no more than what is reported). With
+`progress`, a tqdm bar shows the epoch's steps when stderr is a terminal (measured: 0.2 us per step
+with the bar, 0.04 us without, against milliseconds of training per step; `import torch` already
+imports tqdm, through torch.hub).
 
 Data: a `Split` holds one "indexable" per model input — a tensor (N, ...) or any object with
 `len(x)`, `x[rows]` (rows a LongTensor -> tensor (B, ...)) and `x.shape` — and labels (N,)

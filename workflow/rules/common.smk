@@ -7,6 +7,7 @@ from mfh.config import ParamsError, validate_params
 from mfh.kd_modes import KD_MODES
 from mfh.pipeline import code_deps
 from mfh.pipeline import sections as params_sections
+from mfh.shared_runs import declared_pairs, fusion_inputs, fusion_run, joint_run, training_pairs
 
 try:
     validate_params(config)
@@ -172,18 +173,51 @@ def real_train_params(*extra):
     return sections("seed", "device", *keys, *extra)
 
 
+def real_pairs(dataset):
+    """params `<dataset>.pairs` as [(name, teacher modality, student modality), ...]."""
+    return declared_pairs(config[dataset]["pairs"])
+
+
+def fusion_ckpt(wildcards):
+    """Input function: a pair's multimodal teacher, trained once for both directions
+    (mfh/shared_runs.py)."""
+    run = fusion_run(real_pairs(wildcards.dataset), wildcards.pair)
+    return f"models/{wildcards.dataset}/fusion_{run.pair}.pt"
+
+
+def joint_ckpt(net):
+    """Input function: a pair's joint net f_a (`net` "a") or f_b ("b"); with params `teacher:
+    joint` both directions share one joint training, the reverse one with the roles swapped
+    (mfh/shared_runs.py)."""
+
+    def path(wildcards):
+        dataset = wildcards.dataset
+        run = joint_run(real_pairs(dataset), config[dataset]["teacher"], wildcards.pair)
+        side = {"a": "b", "b": "a"}[net] if run.swapped else net
+        return f"models/{dataset}/joint_{run.pair}_{side}.pt"
+
+    return path
+
+
 def teacher_of(kind):
     """Input function: the checkpoint of a pair's teacher on a ("unimodal": with params
     `teacher: joint` the joint net f_a, else the unimodal net) or a + b ("multimodal")."""
 
     def path(wildcards):
         if kind(wildcards) == "multimodal":
-            return f"models/{wildcards.dataset}/fusion_{wildcards.pair}.pt"
+            return fusion_ckpt(wildcards)
         if config[wildcards.dataset]["teacher"] == "joint":
-            return f"models/{wildcards.dataset}/joint_{wildcards.pair}_a.pt"
+            return joint_ckpt("a")(wildcards)
         return unimodal_teacher(wildcards)
 
     return path
+
+
+def teacher_inputs(wildcards):
+    """The modalities a real_distill teacher takes, in its input order, comma-separated."""
+    if wildcards.teacher_kind == "multimodal":
+        return ",".join(fusion_inputs(real_pairs(wildcards.dataset), wildcards.pair))
+    return config[wildcards.dataset]["pairs"][wildcards.pair]["teacher"]
 
 
 def unimodal_teacher(wildcards):
@@ -207,14 +241,17 @@ def joint_start(wildcards):
 
 def real_accuracies(wildcards):
     """Every accuracy file the tables of a dataset read."""
-    section = config[wildcards.dataset]
-    pairs = list(section["pairs"])
-    each = dict(dataset=wildcards.dataset, p=pairs)
+    dataset = wildcards.dataset
+    section, pairs = config[dataset], real_pairs(dataset)
+    names = [name for name, _, _ in pairs]
+    fusions = training_pairs([fusion_run(pairs, name) for name in names])
+    joints = training_pairs([joint_run(pairs, section["teacher"], name) for name in names])
+    each = dict(dataset=dataset, p=names)
     return (
-        expand(f"{REAL}/acc/uni_{{m}}.csv", dataset=wildcards.dataset, m=section["modalities"])
-        + expand(f"{REAL}/acc/fusion_{{p}}.csv", **each)
+        expand(f"{REAL}/acc/uni_{{m}}.csv", dataset=dataset, m=section["modalities"])
+        + expand(f"{REAL}/acc/fusion_{{p}}.csv", dataset=dataset, p=fusions)
         + expand(f"{REAL}/acc/kd_{{p}}_{{k}}.csv", **each, k=["unimodal", "multimodal"])
         + expand(f"{REAL}/acc/modes_{{p}}_{{m}}.csv", **each, m=list(KD_MODES))
-        + expand(f"{REAL}/acc/joint_{{p}}.csv", **each)
+        + expand(f"{REAL}/acc/joint_{{p}}.csv", dataset=dataset, p=joints)
         + expand(f"{REAL}/salience_{{p}}.csv", **each)
     )

@@ -10,8 +10,8 @@ rule real_diagnose:
         data=rules.real_prepare.output.data,
         teacher=teacher_of(lambda wildcards: "unimodal"),
         nokd=student_of,
-        joint_a=rules.real_joint.output.ckpt_a,
-        joint_b=rules.real_joint.output.ckpt_b,
+        joint_a=joint_ckpt("a"),
+        joint_b=joint_ckpt("b"),
         sections=real_train_params("{dataset}.pairs.{pair}", "{dataset}.teacher", "{dataset}.venn"),
         code=step_code("real_diagnose"),
     output:

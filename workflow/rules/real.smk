@@ -121,10 +121,12 @@ rule real_distill:
     threads: 1
     resources:
         gpu=GPUS,
+    params:
+        teacher_inputs=teacher_inputs,
     shell:
         "python -m mfh real_distill --study {wildcards.dataset} --params {input.sections}"
         " --data {input.data} --pair {wildcards.pair} --teacher {input.teacher}"
-        " --teacher-kind {wildcards.teacher_kind}"
+        " --teacher-kind {wildcards.teacher_kind} --teacher-modalities {params.teacher_inputs}"
         " --out-ckpt {output.ckpt} --out-acc {output.acc} --out-env {output.env}"
         " --threads {threads} --log {log}"
 
@@ -146,7 +148,7 @@ rule real_joint:
         "logs/{dataset}/real_joint_{pair}.log",
     benchmark:
         "logs/{dataset}/real_joint_{pair}.benchmark.tsv"
-    priority: 1  # the joint nets are the teachers: on the critical path
+    priority: 3  # the longest chain (joint nets -> salience -> KD modes): started first
     conda:
         ENV
     threads: 1
@@ -164,8 +166,8 @@ rule real_joint:
 rule real_salience:
     input:
         data=rules.real_prepare.output.data,
-        joint_a=rules.real_joint.output.ckpt_a,
-        joint_b=rules.real_joint.output.ckpt_b,
+        joint_a=joint_ckpt("a"),
+        joint_b=joint_ckpt("b"),
         teacher=teacher_of(lambda wildcards: "unimodal"),
         sections=real_train_params(
             "{dataset}.pairs.{pair}", "{dataset}.teacher", "{dataset}.salience"
@@ -178,7 +180,7 @@ rule real_salience:
         "logs/{dataset}/real_salience_{pair}.log",
     benchmark:
         "logs/{dataset}/real_salience_{pair}.benchmark.tsv"
-    priority: 1
+    priority: 2
     conda:
         ENV
     threads: 1

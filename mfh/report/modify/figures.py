@@ -75,7 +75,7 @@ def plot_modify(runs_csv: str | os.PathLike, out_png: str | os.PathLike) -> None
 
     palette = sns.color_palette("colorblind")
     selection_colors = {selection_names[m]: palette[i % 10] for i, m in enumerate(selections)}
-    # per setting x run, the selection-independent models appear once (taken from the first selection)
+    # per setting x run, the selection-independent models appear once (from the first selection)
     first = runs[runs["mode"] == selections[0]]
     teachers = pd.concat(
         [

@@ -1,15 +1,16 @@
 """Tables of the study gauss_modify (paper Table 2): join the per-job accuracy CSVs into one row
-per setting x selection x run (`runs.csv`) and summarise them per setting x selection with the paired gain
-of the modified-teacher student over the regular-KD student and its t interval (`summary.csv`).
+per setting x selection x run (`runs.csv`) and summarise them per setting x selection with the
+paired gain of the modified-teacher student over the regular-KD student and its t interval
+(`summary.csv`).
 
 Inputs, all under the study's results folder (`mfh.tables`):
 
 - `settings.csv` (MODIFY_SETTINGS);
 - `acc/teacher.csv`, `acc/nokd.csv`, `acc/regular_kd.csv` (ACC_BY_SETTING): the regular teacher
   on x_a, the no-KD student and the regular-KD student on x_b; shared by every selection;
-- for each selection (random / gt / alg1): `acc/teacher_<selection>.csv` and `acc/kd_<selection>.csv`
-  (ACC_BY_SETTING: the teacher restricted to k channels of x_a and its KD student) and
-  `kept_<selection>.csv` (KEPT).
+- for each selection (random / gt / alg1): `acc/teacher_<selection>.csv` and
+  `acc/kd_<selection>.csv` (ACC_BY_SETTING: the teacher restricted to k channels of x_a and its KD
+  student) and `kept_<selection>.csv` (KEPT).
 
 The gain of a run is mod_kd_acc - regular_kd_acc: both students see the same x_b and differ only
 in their teacher, so the difference is paired within a run.
@@ -52,8 +53,8 @@ _MEANS = [
 
 
 def build_modify_runs(results_dir: str | os.PathLike, selections: Sequence[str]) -> pd.DataFrame:
-    """One row per setting x selection x run (table MODIFY_RUNS), sorted by setting, selection (in the
-    order of `selections`) and run.
+    """One row per setting x selection x run (table MODIFY_RUNS), sorted by setting, selection (in
+    the order of `selections`) and run.
 
     The runs are every run named in any accuracy or kept file; each setting of settings.csv must
     have every run in every file, else DataError naming the file and the missing pairs.
@@ -104,9 +105,9 @@ def build_modify_runs(results_dir: str | os.PathLike, selections: Sequence[str])
 def summarise_modify(
     runs: pd.DataFrame, selections: Sequence[str], confidence: float = 0.95
 ) -> pd.DataFrame:
-    """One row per setting x selection (table MODIFY_SUMMARY), sorted by gamma then selection (in the
-    order of `selections`; setting breaks ties): means over runs, the sample sd (ddof=1) of the gain
-    and its Student-t interval at `confidence`. With a single run the sd and bounds are NaN.
+    """One row per setting x selection (table MODIFY_SUMMARY), sorted by gamma then selection (in
+    the order of `selections`; setting breaks ties): means over runs, the sample sd (ddof=1) of the
+    gain and its Student-t interval at `confidence`. With a single run the sd and bounds are NaN.
     """
     runs = MODIFY_RUNS.check_frame(runs, "runs table")
     unknown = sorted(set(runs["mode"]) - set(selections))

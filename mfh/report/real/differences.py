@@ -32,8 +32,8 @@ _PAIR = ["teacher_modality", "student_modality"]
 
 def mode_differences(modes: pd.DataFrame, ratios: Sequence[float]) -> pd.DataFrame:
     """Table MODE_DIFFERENCES from the table MFH_MODES (every seed of every mode it holds; the
-    comparisons of modes it lacks at a ratio are left out there). teacher_x, teacher_y: the modified teachers'
-    test accuracy, mean over seeds; the interval is NaN with a single seed."""
+    comparisons of modes it lacks at a ratio are left out there). teacher_x, teacher_y: the
+    modified teachers' test accuracy, mean over seeds; the interval is NaN with a single seed."""
     rows = []
     for (a, b), pair in modes.groupby(_PAIR, sort=False):
         for ratio in ratios:

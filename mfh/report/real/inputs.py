@@ -4,6 +4,7 @@ hold every seed asked for: a missing seed is a `DataError` naming the file.
 
     acc/<name>.csv          REAL_ACC            `accuracy`: uni_<m>, fusion_<pair>, kd_<pair>_<kind>
     acc/joint_<pair>.csv    REAL_JOINT          `joint_nets`: Algorithm 1's jointly trained nets
+                                                (of the pair whose job trained them)
     salience_<pair>.csv     REAL_SALIENCE       `salience`: Algorithm 1 and the teacher importance
     acc/modes_<pair>_<m>.csv  REAL_MODES_ACC    `read_seeds` (the caller checks the ratios)
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from mfh.errors import DataError
+from mfh.shared_runs import Run
 from mfh.table_io import Table
 from mfh.tables import REAL_ACC, REAL_JOINT, REAL_SALIENCE
 
@@ -37,10 +39,12 @@ def accuracy(results: Path, name: str, seeds: int) -> pd.DataFrame:
     return read_seeds(results / "acc" / f"{name}.csv", REAL_ACC, seeds).set_index("seed")
 
 
-def joint_nets(results: Path, name: str, a: str, b: str, seeds: int) -> pd.DataFrame:
-    """acc/joint_<name>.csv (REAL_JOINT) of the pair `name` (teacher modality a, student b):
-    nets "a" and "b" of every seed; DataError if one is missing or on another modality."""
-    path = results / "acc" / f"joint_{name}.csv"
+def joint_nets(results: Path, run: Run, a: str, b: str, seeds: int) -> pd.DataFrame:
+    """acc/joint_<run.pair>.csv (REAL_JOINT), the joint nets of a pair (teacher modality a,
+    student b) trained by job `run` (`mfh.shared_runs.joint_run`; with `run.swapped` the file's
+    nets "a" and "b" are this pair's "b" and "a"): nets "a" and "b" of every seed, labelled for
+    this pair; DataError if one is missing or on another modality."""
+    path = results / "acc" / f"joint_{run.pair}.csv"
     frame = read_seeds(path, REAL_JOINT, seeds)
     frame = frame[frame["net"].isin(JOINT_NETS)]
     absent = sorted(
@@ -49,6 +53,8 @@ def joint_nets(results: Path, name: str, a: str, b: str, seeds: int) -> pd.DataF
     )
     if absent:
         raise DataError(f"{path}: missing (seed, net) {absent}")
+    if run.swapped:
+        frame = frame.assign(net=frame["net"].map({"a": "b", "b": "a"}))
     expected = frame["net"].map({"a": a, "b": b})
     if (frame["modality"] != expected).any():
         wrong = frame.loc[frame["modality"] != expected, ["seed", "net", "modality"]].iloc[0]

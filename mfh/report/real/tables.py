@@ -18,7 +18,9 @@ Tables written by `collect_real` (`mfh.tables`):
 The teacher of regular KD (the failure case's "unimodal" teacher, on modality a alone) is, with
 params `<dataset>.teacher` "joint" (the reference), Algorithm 1's jointly trained net a
 (acc/joint_<pair>.csv), with "unimodal" the unimodal net (acc/uni_<a>.csv). The no-KD student
-is always acc/uni_<b>.csv.
+is always acc/uni_<b>.csv. The two directions of a modality pair share their multimodal teacher
+and, with "joint", their joint nets (`mfh.shared_runs`): their files carry the name of the pair
+declared first.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from mfh.errors import DataError
 from mfh.kd_modes import KD_MODES
 from mfh.report.real.differences import mode_differences, ranking_agreement
 from mfh.report.real.inputs import Pairs, accuracy, joint_nets, read_seeds
+from mfh.shared_runs import fusion_run, joint_run
 from mfh.tables import (
     FAILURE_CASE,
     FAILURE_SUMMARY,
@@ -55,12 +58,13 @@ TABLES = {
 }
 
 
-def _unimodal_teacher(results: Path, name: str, a: str, b: str, seeds: int, teacher: str):
-    """The test accuracy of regular KD's teacher on modality a, indexed by seed (see the module
-    doc)."""
+def _unimodal_teacher(results: Path, pairs: Pairs, name: str, seeds: int, teacher: str):
+    """The test accuracy of regular KD's teacher on modality a of pair `name`, indexed by seed
+    (see the module doc)."""
+    a, b = next((a, b) for pair, a, b in pairs if pair == name)
     if teacher == "unimodal":
         return accuracy(results, f"uni_{a}", seeds)["test_acc"]
-    nets = joint_nets(results, name, a, b, seeds)
+    nets = joint_nets(results, joint_run(pairs, teacher, name), a, b, seeds)
     return nets[nets["net"] == "a"].set_index("seed")["test_acc"]
 
 
@@ -74,11 +78,11 @@ def failure_case(results: Path, pairs: Pairs, seeds: int, teacher: str) -> pd.Da
         nokd = accuracy(results, f"uni_{b}", seeds)["test_acc"]
         teachers = {
             "unimodal": (
-                _unimodal_teacher(results, name, a, b, seeds, teacher),
+                _unimodal_teacher(results, pairs, name, seeds, teacher),
                 accuracy(results, f"kd_{name}_unimodal", seeds)["test_acc"],
             ),
             "multimodal": (
-                accuracy(results, f"fusion_{name}", seeds)["test_acc"],
+                accuracy(results, f"fusion_{fusion_run(pairs, name).pair}", seeds)["test_acc"],
                 accuracy(results, f"kd_{name}_multimodal", seeds)["test_acc"],
             ),
         }
@@ -159,14 +163,15 @@ def summarise_modes(table: pd.DataFrame, failure: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
-def joint_summary(results: Path, pairs: Pairs, seeds: int) -> pd.DataFrame:
+def joint_summary(results: Path, pairs: Pairs, seeds: int, teacher: str) -> pd.DataFrame:
     """Table JOINT_SUMMARY: per pair and net ("a", "b") of Algorithm 1's joint training, the
     mean over seeds of the validation and test accuracy (and the test sd), and of the dead and
-    constant penultimate channels."""
+    constant penultimate channels (two directions sharing their joint nets: the same numbers,
+    roles swapped)."""
     frames = []
     for name, a, b in pairs:
         summary = (
-            joint_nets(results, name, a, b, seeds)
+            joint_nets(results, joint_run(pairs, teacher, name), a, b, seeds)
             .groupby(["net", "modality"], sort=True)
             .agg(
                 n=("seed", "count"),
@@ -206,7 +211,7 @@ def collect_real(
         "mfh_modes_summary": summarise_modes(modes_table, failure),
         "mode_differences": mode_differences(modes_table, ratios),
         "ranking_agreement": ranking_agreement(results, pairs, ratios, seeds),
-        "joint_nets": joint_summary(results, pairs, seeds),
+        "joint_nets": joint_summary(results, pairs, seeds, teacher),
     }
     for name, frame in tables.items():
         TABLES[name].write_frame(results / f"{name}.csv", frame)

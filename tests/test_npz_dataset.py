@@ -181,10 +181,15 @@ def test_a_hand_made_npz_runs_through_snakemake_real_and_dvc_repro(tmp_path):
     assert (wf / "results/mine/mfh_modes.csv").read_text() != modes
     assert not REAL_STAGE.search(run(["dvc", "status"], wf).stdout)
 
-    # a pair added in params.yaml alone appears in the DAG and in DVC's pipeline
+    # a pair added in params.yaml alone appears in the DAG and in DVC's pipeline (the reverse
+    # of fou-kar: its students are new jobs, its joint nets and fusion teacher are fou-kar's)
     params["mine"]["pairs"]["kar-fou"] = {"teacher": "kar", "student": "fou"}
     (wf / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     dry = run(["snakemake", "-n", "real"], wf).stdout
-    assert re.search(r"rule real_fusion:\n(?:.*\n)*?    wildcards: dataset=mine, pair=kar-fou", dry)
-    assert "real_fusion-mine-kar-fou" in run(["dvc", "dag", "real/dvc.yaml"], wf).stdout
-    assert "real_fusion-mine-kar-fou" in run(["dvc", "status"], wf).stdout
+    job = r"rule {}:\n(?:    .*\n)*?    wildcards: dataset=mine, pair=kar-fou"  # one job's block
+    assert re.search(job.format("real_modes"), dry)
+    assert not re.search(job.format("real_(?:fusion|joint)"), dry)
+    assert "real_modes-mine-kar-fou-1" in run(["dvc", "dag", "real/dvc.yaml"], wf).stdout
+    status = run(["dvc", "status"], wf).stdout
+    assert "real_modes-mine-kar-fou-1" in status
+    assert "real_fusion-mine-kar-fou" not in status and "real_joint-mine-kar-fou" not in status

@@ -52,7 +52,9 @@ def run_once(cores: str, everything: bool) -> tuple[float, Path, datetime]:
     work = Path(tempfile.mkdtemp(prefix="mfh-bench-pipeline-"))
     shutil.copy2(REPO / "Snakefile", work / "Snakefile")
     shutil.copy2(REPO / "params.yaml", work / "params.yaml")
-    shutil.copy2(REPO / "dvc.yaml", work / "dvc.yaml")  # up to date: no regeneration, as in the repo
+    shutil.copy2(
+        REPO / "dvc.yaml", work / "dvc.yaml"
+    )  # up to date: no regeneration, as in the repo
     for folder in ("workflow", "mfh", ".params"):  # the rules take the code and sections as inputs
         shutil.copytree(REPO / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
     snakemake = Path(sys.executable).parent / "snakemake"

@@ -18,8 +18,6 @@ Run:  .venv/bin/python benchmarks/bench_stacked_seeds.py [--seeds 5] [--repeats 
 
 import argparse
 import copy
-import statistics
-import time
 
 from mfh import numerics
 
@@ -27,6 +25,7 @@ numerics.pin()  # the pipeline's kernels (portable unless MFH_CPU_KERNELS=native
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from timing import median_ms  # noqa: E402  (benchmarks/timing.py)
 from torch.func import functional_call, grad, stack_module_state, vmap  # noqa: E402
 
 from mfh.models.build import build_model  # noqa: E402
@@ -35,16 +34,6 @@ from mfh.models.cnn import AUDIO_CNN, IMAGE_CNN  # noqa: E402
 SHAPES = {"mlp": (216,), "image_cnn": (1, 28, 28), "audio_cnn": (1, 112, 112)}
 PRESETS = {"image_cnn": IMAGE_CNN, "audio_cnn": AUDIO_CNN}
 B, C, HIDDEN = 64, 10, 128
-
-
-def timed(step, repeats: int) -> float:
-    step()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000.0
 
 
 def loop_step(models, x, y):
@@ -125,10 +114,12 @@ def main() -> None:
         x = torch.randn(args.seeds, B, *shape, generator=g)
         y = torch.randint(0, C, (args.seeds, B), generator=g)
         models = [build_model(kind, shape, C, HIDDEN, seed=s) for s in range(args.seeds)]
-        loop = timed(loop_step(models, x, y), args.repeats)
-        stacked = timed(vmap_step(models, x, y), args.repeats)
+        loop = median_ms(loop_step(models, x, y), args.repeats)
+        stacked = median_ms(vmap_step(models, x, y), args.repeats)
         grouped = (
-            timed(grouped_step(kind, args.seeds, x, y), args.repeats) if kind in PRESETS else None
+            median_ms(grouped_step(kind, args.seeds, x, y), args.repeats)
+            if kind in PRESETS
+            else None
         )
         cells = f"{grouped:8.1f}" if grouped else f"{'-':>8s}"
         ratio = f"{loop / grouped:11.2f}" if grouped else f"{'-':>11s}"

@@ -148,6 +148,12 @@ def enforce() -> str:
     return chosen
 
 
+def in_force() -> str | None:
+    """What `enforce()` established in this process: "portable", "native", or None before it ran
+    (`mfh.models.blas_conv` computes with OpenBLAS only under "portable")."""
+    return _in_force
+
+
 def record() -> dict:
     """How this process's CPU kernels were chosen, for the environment record: the same on every
     machine in portable mode. `cpu_kernels` is 'unpinned' where `enforce()` did not run."""

@@ -12,9 +12,9 @@ modality pair, a -> b and b -> a, train the same nets, so they share the job:
   unimodal teacher on a, which differs between the directions, so each pair trains its own.
 
 The first declared pair of the two trains (its files keep its name: `fusion_<pair>.pt`,
-`joint_<pair>_a.pt`); a pair declared twice under two names shares it too. Sharing halves the
-slowest jobs of a study with both directions (AV-MNIST: README "Performance"). No torch here:
-the Snakefile imports it to build the DAG.
+`joint_<pair>_a.pt`); a pair declared twice under two names shares it too. Sharing saves a
+reverse pair one joint and one fusion job, AV-MNIST's two longest (README "Performance"). No
+torch here: the Snakefile imports it to build the DAG.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Run(NamedTuple):
     swapped: bool
 
 
-def _modalities(pairs: Sequence[Pair], name: str) -> tuple[str, str]:
+def modalities(pairs: Sequence[Pair], name: str) -> tuple[str, str]:
     """(a, b) of pair `name`; KeyError naming the declared pairs if there is none."""
     for pair_name, a, b in pairs:
         if pair_name == name:
@@ -49,7 +49,7 @@ def _modalities(pairs: Sequence[Pair], name: str) -> tuple[str, str]:
 def _run(pairs: Sequence[Pair], name: str, shared: bool) -> Run:
     """The first declared pair on the same two modalities as `name` (either direction), if
     `shared`, else `name` itself."""
-    a, b = _modalities(pairs, name)
+    a, b = modalities(pairs, name)
     if shared:
         for other, other_a, other_b in pairs:
             if (other_a, other_b) == (a, b):
@@ -78,5 +78,5 @@ def training_pairs(runs: Sequence[Run]) -> list[str]:
 
 def fusion_inputs(pairs: Sequence[Pair], name: str) -> tuple[str, str]:
     """The modalities pair `name`'s multimodal teacher takes, in its input order."""
-    a, b = _modalities(pairs, name)
+    a, b = modalities(pairs, name)
     return (b, a) if fusion_run(pairs, name).swapped else (a, b)

@@ -86,3 +86,23 @@ def test_step_without_its_section_fails_in_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "no params section 'gauss_gamma.data' in --params" in proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "kind, given",
+    [("multimodal", "audio"), ("multimodal", "audio,audio"), ("unimodal", "image")],
+)
+def test_real_distill_refuses_teacher_inputs_that_do_not_fit_the_pair(kind, given):
+    """The Snakefile passes the teacher's input order (`teacher_inputs`); a list that does not
+    hold exactly the pair's modalities stops the step before it computes anything."""
+    from argparse import Namespace
+
+    params = sections.Sections(
+        {"avmnist.pairs.audio-image": {"teacher": "audio", "student": "image"}}, []
+    )
+    args = Namespace(
+        study="avmnist", pair="audio-image", teacher_kind=kind, teacher_modalities=given
+    )
+    expected = "audio and image" if kind == "multimodal" else "audio"
+    with pytest.raises(ValueError, match=f"{kind} teacher of pair audio-image takes {expected}$"):
+        handler("real_distill")(args, params)

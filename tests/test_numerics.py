@@ -5,7 +5,8 @@ whose torch computed before the pin stops with one line. The same for the prepar
 algebra (AV-MNIST's image PCA through OpenBLAS, whose kernel is chosen by CPU core type).
 
 The steps: a small CNN trained by minibatch SGD on fake AV-MNIST images (the real-data conv path:
-oneDNN/NNPACK convolutions, ATen kernels and MKL GEMMs) and the synthetic teachers (batched
+`PortableConv2d`'s OpenBLAS GEMMs — oneDNN/NNPACK convolutions with native kernels —, ATen
+kernels and MKL GEMMs) and the synthetic teachers (batched
 linear ensembles). About 15 s in all on one core.
 """
 

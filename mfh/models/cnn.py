@@ -6,9 +6,12 @@ cheaply. Presets (used by `mfh.models.build`), each ending at 32 x 7 x 7 = 1568 
 - IMAGE_CNN for AV-MNIST images (1, 28, 28): 16, 32 channels, stride 1 (28 -> 14 -> 7);
 - AUDIO_CNN for AV-MNIST spectrograms (1, 112, 112): 8, 16, 32 channels, first conv stride 2
   (112 -> 56 -> 28 -> 14 -> 7).
-The convolution weights are stored channels-last: oneDNN then runs the whole conv stack in NHWC,
-which made a training step 1.2x (image) to 1.7x (audio) faster on this CPU for a batch of 64
-(same values to ~1e-8; the flattened features keep the usual (c, h, w) order).
+The convolutions are `mfh.models.blas_conv.PortableConv2d`: under the portable CPU kernels their
+GEMMs run in OpenBLAS' pinned kernel, 1.5x faster per training step than torch's portable
+convolution (`benchmarks/bench_blas_conv.py`); elsewhere plain `nn.Conv2d`. The weights are
+stored channels-last: oneDNN (native kernels) then runs the whole conv stack in NHWC, which made
+a training step 1.2x (image) to 1.7x (audio) faster on this CPU for a batch of 64, and the
+im2col GEMMs read them without a copy (the flattened features keep the usual (c, h, w) order).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Sequence
 
 import torch
 from torch import nn
+
+from mfh.models.blas_conv import PortableConv2d
 
 IMAGE_CNN = {"channels": (16, 32), "stem_stride": 1}
 AUDIO_CNN = {"channels": (8, 16, 32), "stem_stride": 2}
@@ -33,7 +38,7 @@ class ConvEncoder(nn.Sequential):
         for i, c in enumerate(channels):
             stride = stem_stride if i == 0 else 1
             layers += [
-                nn.Conv2d(c_prev, c, 3, stride=stride, padding=1),
+                PortableConv2d(c_prev, c, 3, stride=stride, padding=1),
                 nn.ReLU(),
                 nn.MaxPool2d(2),
             ]

@@ -106,9 +106,6 @@ def real_fusion(args: Namespace, params: Sections) -> None:
 )
 def real_distill(args: Namespace, params: Sections) -> None:
     """Train KD students from a pair's unimodal or multimodal teacher."""
-    compute_on(params["device"], args.threads)
-    from mfh.studies import real
-
     teacher_modality, student_modality = _pair(args, params)
     multimodal = args.teacher_kind == "multimodal"
     inputs = args.teacher_modalities.split(",")
@@ -118,6 +115,9 @@ def real_distill(args: Namespace, params: Sections) -> None:
             f"--teacher-modalities {args.teacher_modalities}: a {args.teacher_kind} teacher of"
             f" pair {args.pair} takes {' and '.join(sorted(expected))}"
         )
+    compute_on(params["device"], args.threads)
+    from mfh.studies import real
+
     on_dataset(
         real.distill,
         args,

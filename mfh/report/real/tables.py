@@ -34,7 +34,7 @@ from mfh.errors import DataError
 from mfh.kd_modes import KD_MODES
 from mfh.report.real.differences import mode_differences, ranking_agreement
 from mfh.report.real.inputs import Pairs, accuracy, joint_nets, read_seeds
-from mfh.shared_runs import fusion_run, joint_run
+from mfh.shared_runs import fusion_run, joint_run, modalities
 from mfh.tables import (
     FAILURE_CASE,
     FAILURE_SUMMARY,
@@ -61,7 +61,7 @@ TABLES = {
 def _unimodal_teacher(results: Path, pairs: Pairs, name: str, seeds: int, teacher: str):
     """The test accuracy of regular KD's teacher on modality a of pair `name`, indexed by seed
     (see the module doc)."""
-    a, b = next((a, b) for pair, a, b in pairs if pair == name)
+    a, b = modalities(pairs, name)
     if teacher == "unimodal":
         return accuracy(results, f"uni_{a}", seeds)["test_acc"]
     nets = joint_nets(results, joint_run(pairs, teacher, name), a, b, seeds)

@@ -11,7 +11,10 @@ pinned to its Haswell kernel (AVX2 + FMA, the same code on every AVX2 machine) i
    OpenBLAS (numpy), forward shape (B*L, K) @ (K, O);
 2. one SGD step (forward + backward, batch 64) of the image and spectrogram CNNs as the pipeline
    builds them (PortableConv2d) against the same nets with torch's nn.Conv2d, with the largest
-   gradient difference between them.
+   gradient difference between them;
+3. im2col of the inputs the spectrogram CNN's step copies (forward and the stride-1 input
+   gradients), torch.stack of the kh*kw windows vs numpy's copy of one strided view: the
+   faster one per shape is what `_taps` picks (one channel: stack; more: strided).
 
 Timings interleave the two variants and keep the fastest of --repeats calls each (a load on this
 shared machine then hits both alike); ratios > 1: OpenBLAS faster.
@@ -28,14 +31,15 @@ numerics.pin()  # the pipeline's portable kernels, before torch
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from timing import interleaved_min_ms  # noqa: E402  (benchmarks/timing.py)
 from torch import nn  # noqa: E402
 
-from mfh.models.blas_conv import PortableConv2d, blas_mm  # noqa: E402
+from mfh.models.blas_conv import PortableConv2d, blas_mm, stacked_taps, strided_taps  # noqa: E402
 from mfh.models.build import build_model  # noqa: E402
+from timing import interleaved_min_ms  # noqa: E402  (benchmarks/timing.py)
 
 B, C = 64, 10
 SHAPES = {"image_cnn": (1, 28, 28), "audio_cnn": (1, 112, 112)}
+AUDIO_TAPS = [(114, 1, 2, 56), (30, 8, 1, 28), (16, 16, 1, 14), (16, 32, 1, 14), (30, 16, 1, 28)]
 AUDIO_GEMMS = [(B * 56 * 56, 9, 8), (B * 28 * 28, 72, 16), (B * 14 * 14, 144, 32)]  # (B*L, K, O)
 
 
@@ -92,6 +96,17 @@ def main() -> None:
         print(
             f"   {kind}: {slow:6.1f} / {fast:6.1f} = {slow / fast:.2f}x",
             f"(largest gradient difference {diff:.1e})",
+        )
+    print("3. spectrogram CNN im2col, padded (B, Hp, Wp, C) -> cols, ms (stack / strided)")
+    for size, channels, stride, out in AUDIO_TAPS:
+        x = torch.rand(B, size, size, channels)
+        args = (3, 3, stride, out, out)
+        stack, strided = interleaved_min_ms(
+            [lambda: stacked_taps(x, *args), lambda: strided_taps(x, *args)], repeats
+        )
+        print(
+            f"   ({B}, {size:3d}, {size:3d}, {channels:2d}) stride {stride}:",
+            f"{stack:5.2f} / {strided:5.2f} = {stack / strided:.2f}x",
         )
 
 

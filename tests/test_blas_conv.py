@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mfh import numerics
-from mfh.models.blas_conv import PortableConv2d, blas_path_applies
+from mfh.models.blas_conv import PortableConv2d, blas_path_applies, stacked_taps, strided_taps
 from mfh.models.build import build_model
 
 
@@ -60,6 +60,19 @@ def test_outputs_and_gradients_match_torch(
         torch.testing.assert_close(fast.bias.grad, ref.bias.grad, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("channels, size, stride", [(1, 9, 2), (3, 8, 1), (5, 11, 2), (2, 10, 3)])
+def test_both_im2col_copies_are_the_same_columns(channels, size, stride):
+    x = torch.randn(4, size, size, channels)  # a padded channels-last input (B, Hp, Wp, C)
+    out = (size - 3) // stride + 1
+    stacked = stacked_taps(x, 3, 3, stride, out, out)
+    strided = strided_taps(x, 3, 3, stride, out, out)
+    assert stacked.shape == (4 * out * out, 9 * channels)
+    assert torch.equal(stacked, strided)
+    assert torch.equal(stacked[0].view(3, 3, channels), x[0, :3, :3])  # the first window
+    last = x[-1, stride * (out - 1) :, stride * (out - 1) :][:3, :3]
+    assert torch.equal(stacked[-1].view(3, 3, channels), last)
+
+
 def test_gradcheck(portable):
     fast, _ = _conv_pair(2, 3, 1, True)
     x = torch.randn(2, 2, 5, 5, dtype=torch.float64, requires_grad=True)
@@ -77,6 +90,13 @@ def test_without_the_portable_kernels_it_is_torch_s_convolution(monkeypatch):
     assert torch.equal(fast(x), ref(x))  # the very same kernel: equal bits
     monkeypatch.setattr(numerics, "_in_force", None)  # enforce() never ran: torch's kernels
     assert not blas_path_applies(fast, x)
+
+
+def test_under_vmap_it_is_torch_s_convolution(portable):
+    fast, ref = _conv_pair(2, 3, 1, True)
+    xs = torch.randn(4, 2, 2, 6, 6, dtype=torch.float64)  # (vmapped, B, C, H, W)
+    batched = torch.func.vmap(fast)(xs)  # numpy cannot read vmap's wrappers: torch's conv
+    torch.testing.assert_close(batched, torch.stack([ref(x) for x in xs]), rtol=1e-12, atol=1e-12)
 
 
 def test_unsupported_settings_fall_back(portable):

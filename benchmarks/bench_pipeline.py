@@ -1,9 +1,10 @@
 """Wall-clock time of the whole workflow, end to end, from scratch.
 
-Copies the repository's `Snakefile`, `workflow/`, `mfh/`, `.params/`, `params.yaml` and `dvc.yaml` into a fresh temporary
-directory (never touching the repository's own data/, models/, results/ or logs/), runs
-`snakemake --cores all --quiet <the outputs of the studies in params.yaml>` there (with `--all`:
-the default target, gauss_modify included) with the Snakemake next to this Python, and times the
+Copies the repository's `Snakefile`, `workflow/`, `mfh/`, `.params/`, `params.yaml` and
+`dvc.yaml` into a fresh temporary directory (never touching the repository's own data/, models/,
+results/ or logs/), runs `snakemake --cores all --quiet <the outputs of the studies in
+params.yaml>` there (with `--all`: the default target, gauss_modify included) with the Snakemake
+next to this Python, and times the
 command. Repeated `--repeat` times, each in a new directory; the median is compared with the
 target (20 s) and with the reference scripts' figure (about 90 s on this machine, a number
 given by the issue author, not measured here). Prints the per-job times of the last repetition
@@ -181,7 +182,7 @@ def main() -> None:
     print(
         "per job, last run, by start time:\n"
         "  start s = the job's first log line, from the command's start\n"
-        "  step s  = the log's 'mfh <step> done in' (includes the step's torch/pandas imports, I/O)\n"
+        "  step s  = the log's 'mfh <step> done in' (with the step's torch/pandas imports, I/O)\n"
         "  train s = the training loop alone, from the trainer's epoch log lines\n"
         "  bench s = the whole process, from Snakemake's benchmark TSV (training rules only)"
     )

@@ -25,11 +25,11 @@ numerics.pin()  # the pipeline's kernels (portable unless MFH_CPU_KERNELS=native
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from timing import median_ms  # noqa: E402  (benchmarks/timing.py)
 from torch.func import functional_call, grad, stack_module_state, vmap  # noqa: E402
 
 from mfh.models.build import build_model  # noqa: E402
 from mfh.models.cnn import AUDIO_CNN, IMAGE_CNN  # noqa: E402
+from timing import median_ms  # noqa: E402  (benchmarks/timing.py)
 
 SHAPES = {"mlp": (216,), "image_cnn": (1, 28, 28), "audio_cnn": (1, 112, 112)}
 PRESETS = {"image_cnn": IMAGE_CNN, "audio_cnn": AUDIO_CNN}

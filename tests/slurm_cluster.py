@@ -265,7 +265,8 @@ class SlurmCluster:
                     "SchedulerParameters=sched_interval=2",
                     f"NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} "
                     f"RealMemory={self.mem_mb} State=UNKNOWN",
-                    f"PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+                    f"PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE "
+                    "State=UP",
                     "",
                 ]
             )

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA
 
+from conftest import FIXTURE_MANIFESTS, FIXTURE_RAW, SHARED_DATA
 from mfh.data import raw
 from mfh.data.basicmotions import FILES, read_raw, read_ts
 from mfh.errors import DataError

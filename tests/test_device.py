@@ -11,9 +11,9 @@ import sys
 import pytest
 import torch
 
+from conftest import REPO, section_files, tool_env
 from mfh import device
 from mfh.errors import DeviceError
-from conftest import REPO, section_files, tool_env
 
 
 @pytest.fixture

@@ -151,7 +151,8 @@ def test_fresh_clone_hands_over_and_never_ignores_an_edit(finished_run, tmp_path
     dry = run(["snakemake", "-n", "results/gauss_gamma/summary.csv"], clone)
     assert "Nothing to be done" not in dry.stdout + dry.stderr
     assert re.search(
-        r"rule distill:\n(?:.*\n)*?.*reason: Updated input files: \.params/gauss_gamma\.distill\.json",
+        r"rule distill:\n(?:.*\n)*?.*reason: Updated input files: "
+        r"\.params/gauss_gamma\.distill\.json",
         dry.stdout,
     )
 

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_dvc import _assert_in_sync
 
 from conftest import copy_of, run
-from test_dvc import _assert_in_sync
 
 CACHED = ("models", "data/prepared")  # DVC-cached outputs (results/ CSVs and PNGs are in git)
 

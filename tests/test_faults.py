@@ -11,11 +11,10 @@ import pytest
 import torch
 import yaml
 
+from conftest import section_files
 from mfh.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mfh.io import atomic_path
 from mfh.models.linear import LinearEnsemble
-
-from conftest import section_files
 
 
 def _checkpoint(path: Path, role: str = "teacher") -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import run
 
 # xdist_group: one worker runs the tests that apt-get install (dpkg takes one at a time)

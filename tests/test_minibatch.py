@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 
 import mfh.train.minibatch as minibatch
+from mfh.errors import HealthError
 from mfh.kd import KDConfig
 from mfh.models.build import build_fusion, build_model
-from mfh.errors import HealthError
 from mfh.train.minibatch import Split, TeacherLogits, accuracy, predict_logits, train_minibatch
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

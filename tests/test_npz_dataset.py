@@ -11,8 +11,8 @@ import re
 import numpy as np
 import pytest
 import yaml
-from conftest import FIXTURE_RAW, init_repo, load_real_params, make_workflow_copy, run, shrink
 
+from conftest import FIXTURE_RAW, init_repo, load_real_params, make_workflow_copy, run, shrink
 from mfh.config import ParamsError, validate_params
 from mfh.data import mfeat, npz_dataset
 

@@ -21,7 +21,8 @@ import pytest
 
 from conftest import REPO, section_files, tool_env
 
-# Two "machines": what ATen, MKL, oneDNN and numpy's OpenBLAS would pick on an AVX512 CPU and on an AVX2 CPU.
+# Two "machines": what ATen, MKL, oneDNN and numpy's OpenBLAS would pick on an AVX512 CPU and on
+# an AVX2 CPU.
 MACHINES = {
     "avx512": {
         "ATEN_CPU_CAPABILITY": "avx512",

@@ -61,7 +61,9 @@ def test_real_params_validate() -> None:
 BAD = {
     "unknown top-level key": (
         _set("seeed", value=1),
-        "seeed: unknown key; allowed keys: seed, device, studies, real_studies, paths, avmnist, mfeat, basicmotions, gauss_gamma, gauss_alpha, gauss_modify, or a study's section (a mapping: a venn or an npz study)",
+        "seeed: unknown key; allowed keys: seed, device, studies, real_studies, paths, avmnist, "
+        "mfeat, basicmotions, gauss_gamma, gauss_alpha, gauss_modify, or a study's section "
+        "(a mapping: a venn or an npz study)",
     ),
     "unknown device": (
         _set("device", value="gpu"),
@@ -113,7 +115,8 @@ BAD = {
     ),
     "venn study: a triple where a sees nothing": (
         _set("gauss_classes", "data", "grid", value=[[0, 0, 4]]),
-        "gauss_classes.data.grid[0]: [0, 0, 4]: modality a sees no decisive dimension; allowed: D0 + Da >= 1",
+        "gauss_classes.data.grid[0]: [0, 0, 4]: modality a sees no decisive dimension; "
+        "allowed: D0 + Da >= 1",
     ),
     "venn study: negative count": (
         _set("gauss_classes", "data", "grid", value=[[1, -2, 4]]),
@@ -146,7 +149,8 @@ BAD = {
     ),
     "missing study section": (
         _drop("gauss_alpha"),
-        "gauss_alpha: is missing; required keys: seed, device, studies, real_studies, paths, avmnist, mfeat, basicmotions, gauss_gamma, gauss_alpha, gauss_modify",
+        "gauss_alpha: is missing; required keys: seed, device, studies, real_studies, paths, "
+        "avmnist, mfeat, basicmotions, gauss_gamma, gauss_alpha, gauss_modify",
     ),
     "empty section": (
         _set("gauss_gamma", "teacher", value=None),
@@ -159,7 +163,8 @@ BAD = {
     "own manifests with download": (
         lambda p: p["paths"].update(manifests="tests/fixtures/manifests", download=True),
         "paths.manifests: is set while download is true; allowed: download: false (the official "
-        "archives match only the packaged manifests; another manifests folder pins files of its own)",
+        "archives match only the packaged manifests; another manifests folder pins files of its "
+        "own)",
     ),
     "both loss weights zero": (
         lambda p: p["gauss_gamma"]["distill"].update(w_gt=0, w_kd=0.0),
@@ -187,7 +192,8 @@ def test_non_mapping_top_level(document: Any, shown: str) -> None:
         validate_params(document)
     assert str(info.value).endswith(
         f"  - (top level): {shown}; expected a mapping with keys: "
-        "seed, device, studies, real_studies, paths, avmnist, mfeat, basicmotions, gauss_gamma, gauss_alpha, gauss_modify"
+        "seed, device, studies, real_studies, paths, avmnist, mfeat, basicmotions, gauss_gamma, "
+        "gauss_alpha, gauss_modify"
     )
 
 

@@ -8,8 +8,8 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import FIXTURE_RAW, make_workflow_copy, run
 
+from conftest import FIXTURE_RAW, make_workflow_copy, run
 from mfh.kd_modes import COMPARISONS, KD_MODES
 
 pytestmark = pytest.mark.slow
@@ -147,8 +147,8 @@ def test_the_earlier_design_is_one_param_away(tmp_path):
     tables are told so, and Algorithm 1's f_a starts as a copy of it (then trains jointly, so it
     drifts). Only the joint net and one KD student are trained; the rest is read off the plan."""
     import torch
-    from conftest import load_real_params, shrink
 
+    from conftest import load_real_params, shrink
     from mfh.models.build import build_from_spec, model_spec
 
     params = shrink(load_real_params(), real=True)

@@ -14,10 +14,14 @@ pinned to its Haswell kernel (AVX2 + FMA, the same code on every AVX2 machine) i
    gradient difference between them;
 3. im2col of the inputs the spectrogram CNN's step copies (forward and the stride-1 input
    gradients), torch.stack of the kh*kw windows vs numpy's copy of one strided view: the
-   faster one per shape is what `_taps` picks (one channel: stack; more: strided).
+   faster one per shape is what `_taps` picks (one channel: stack; more: strided);
+4. one SGD step of both CNNs with their blocks in the textbook order conv -> ReLU -> pool
+   (`mfh.models.cnn.relu_then_pool`) against the pipeline's conv -> pool -> ReLU (the same values
+   and gradients bit for bit, checked here too).
 
 Timings interleave the two variants and keep the fastest of --repeats calls each (a load on this
-shared machine then hits both alike); ratios > 1: OpenBLAS faster.
+shared machine then hits both alike); ratios > 1: OpenBLAS (parts 1-3), pool -> ReLU (part 4)
+faster.
 
 Run:  .venv/bin/python benchmarks/bench_blas_conv.py [--repeats 20]
 """
@@ -35,6 +39,7 @@ from torch import nn  # noqa: E402
 
 from mfh.models.blas_conv import PortableConv2d, blas_mm, stacked_taps, strided_taps  # noqa: E402
 from mfh.models.build import build_model  # noqa: E402
+from mfh.models.cnn import relu_then_pool  # noqa: E402
 from timing import interleaved_min_ms  # noqa: E402  (benchmarks/timing.py)
 
 B, C = 64, 10
@@ -107,6 +112,22 @@ def main() -> None:
         print(
             f"   ({B}, {size:3d}, {size:3d}, {channels:2d}) stride {stride}:",
             f"{stack:5.2f} / {strided:5.2f} = {stack / strided:.2f}x",
+        )
+    print("4. one SGD step of batch 64, ms (conv -> ReLU -> pool / conv -> pool -> ReLU)")
+    for kind, shape in SHAPES.items():
+        net = build_model(kind, shape, C, seed=0)
+        textbook = relu_then_pool(net)
+        x = torch.randn(B, *shape, generator=torch.Generator().manual_seed(0))
+        y = torch.arange(B) % C
+
+        def grads(net):
+            return torch.autograd.grad(F.cross_entropy(net(x), y), list(net.parameters()))
+
+        same = all(torch.equal(a, b) for a, b in zip(grads(textbook), grads(net)))
+        slow, fast = interleaved_min_ms([lambda: grads(textbook), lambda: grads(net)], repeats)
+        print(
+            f"   {kind}: {slow:6.1f} / {fast:6.1f} = {slow / fast:.2f}x",
+            f"(gradients bit-identical: {same})",
         )
 
 

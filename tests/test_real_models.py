@@ -2,7 +2,8 @@
 
 Standard layout: inputs (B, ...) -> logits (B, C); the `penultimate` submodule outputs (B, H)
 and `forward_from_penultimate` continues from it. Checks: shapes of every kind and of the
-fusion net, the penultimate interface, seeded initialisation (same seed -> same weights, the
+fusion net, the penultimate interface, the CNN blocks' pool -> ReLU order against conv -> ReLU ->
+pool (bit-identical), seeded initialisation (same seed -> same weights, the
 global RNG untouched), the `model_spec` round trip, and argument errors.
 """
 
@@ -10,8 +11,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
+from mfh import numerics
 from mfh.models.build import build_from_spec, build_fusion, build_model, model_spec
+from mfh.models.cnn import relu_then_pool
 from mfh.models.fusion import FusionNet
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -156,3 +161,26 @@ def test_model_kinds_agree_with_the_encoders_and_the_schema():
 
     schema = yaml.safe_load(open(DEFAULT_SCHEMA))
     assert set(SAMPLE_SHAPES) == set(ENCODERS) == set(schema["$defs"]["encoder"]["enum"])
+
+
+@pytest.mark.parametrize("kernels", ["portable", "native"])
+@pytest.mark.parametrize("kind", ["image_cnn", "audio_cnn"])
+def test_pool_then_relu_is_bit_identical_to_relu_then_pool(kind, kernels, monkeypatch):
+    """Values and every gradient equal bit for bit, also with ties in the pooling windows: a
+    blank half of each input makes each conv output its bias over whole windows (positive ties
+    for some channels, non-positive for others)."""
+    monkeypatch.setattr(numerics, "_in_force", kernels)
+    model = build_model(kind, SHAPES[kind], C, hidden=H, seed=0)
+    textbook = relu_then_pool(model)
+    assert [type(m) for m in model.encoders[0]][1:3] == [nn.MaxPool2d, nn.ReLU]
+    assert [type(m) for m in textbook.encoders[0]][1:3] == [nn.ReLU, nn.MaxPool2d]
+    x = batch(SHAPES[kind])
+    x[:, :, : x.shape[2] // 2] = 0.0  # windows of equal values
+    y = torch.arange(B) % C
+    results = []
+    for net in (model, textbook):
+        logits = net(x)
+        loss = F.cross_entropy(logits, y)
+        results.append([logits, *torch.autograd.grad(loss, list(net.parameters()))])
+    for ours, reference in zip(*results):
+        assert torch.equal(ours, reference)

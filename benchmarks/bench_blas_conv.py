@@ -66,6 +66,17 @@ def with_torch_convs(model: nn.Module) -> nn.Module:
     return model
 
 
+def step_batch(shape) -> tuple[torch.Tensor, torch.Tensor]:
+    """The seeded batch of one SGD step: inputs (B, *shape) and labels (B,)."""
+    x = torch.randn(B, *shape, generator=torch.Generator().manual_seed(0))
+    return x, torch.arange(B) % C
+
+
+def grads(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """One SGD step's work: forward, cross-entropy and the gradient of every parameter."""
+    return torch.autograd.grad(F.cross_entropy(net(x), y), list(net.parameters()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=20)
@@ -88,15 +99,11 @@ def main() -> None:
     for kind, shape in SHAPES.items():
         blas_net = build_model(kind, shape, C, seed=0)
         torch_net = with_torch_convs(build_model(kind, shape, C, seed=0))
-        x = torch.randn(B, *shape, generator=torch.Generator().manual_seed(0))
-        y = torch.arange(B) % C
-
-        def grads(net):
-            return torch.autograd.grad(F.cross_entropy(net(x), y), list(net.parameters()))
-
-        diff = max((a - b).abs().max().item() for a, b in zip(grads(torch_net), grads(blas_net)))
+        x, y = step_batch(shape)
+        pairs = zip(grads(torch_net, x, y), grads(blas_net, x, y))
+        diff = max((a - b).abs().max().item() for a, b in pairs)
         slow, fast = interleaved_min_ms(
-            [lambda: grads(torch_net), lambda: grads(blas_net)], repeats
+            [lambda: grads(torch_net, x, y), lambda: grads(blas_net, x, y)], repeats
         )
         print(
             f"   {kind}: {slow:6.1f} / {fast:6.1f} = {slow / fast:.2f}x",
@@ -117,14 +124,11 @@ def main() -> None:
     for kind, shape in SHAPES.items():
         net = build_model(kind, shape, C, seed=0)
         textbook = relu_then_pool(net)
-        x = torch.randn(B, *shape, generator=torch.Generator().manual_seed(0))
-        y = torch.arange(B) % C
-
-        def grads(net):
-            return torch.autograd.grad(F.cross_entropy(net(x), y), list(net.parameters()))
-
-        same = all(torch.equal(a, b) for a, b in zip(grads(textbook), grads(net)))
-        slow, fast = interleaved_min_ms([lambda: grads(textbook), lambda: grads(net)], repeats)
+        x, y = step_batch(shape)
+        same = all(torch.equal(a, b) for a, b in zip(grads(textbook, x, y), grads(net, x, y)))
+        slow, fast = interleaved_min_ms(
+            [lambda: grads(textbook, x, y), lambda: grads(net, x, y)], repeats
+        )
         print(
             f"   {kind}: {slow:6.1f} / {fast:6.1f} = {slow / fast:.2f}x",
             f"(gradients bit-identical: {same})",

@@ -5,7 +5,7 @@ import sys
 
 from mfh.config import ParamsError, validate_params
 from mfh.kd_modes import KD_MODES
-from mfh.pipeline import code_deps
+from mfh.pipeline import code_deps, job_order
 from mfh.pipeline import sections as params_sections
 from mfh.shared_runs import declared_pairs, fusion_inputs, fusion_run, joint_run, training_pairs
 
@@ -171,6 +171,14 @@ def real_train_params(*extra):
     """The params of a training step: the dataset's model and training sections, plus `extra`."""
     keys = ["{dataset}.models", "{dataset}.hidden", "{dataset}.seeds", "{dataset}.train"]
     return sections("seed", "device", *keys, *extra)
+
+
+def real_priority(rule_name):
+    """Priority function of a real-data rule: its level on the critical path, longest ready job
+    first within the level (mfh/pipeline/job_order.py)."""
+    return lambda wildcards: job_order.job_priority(
+        rule_name, config[wildcards.dataset], dict(wildcards.items())
+    )
 
 
 def real_pairs(dataset):

@@ -61,7 +61,7 @@ rule real_unimodal:
         "logs/{dataset}/real_unimodal_{modality}.log",
     benchmark:
         "logs/{dataset}/real_unimodal_{modality}.benchmark.tsv"
-    priority: 1  # teachers are on the critical path
+    priority: real_priority("real_unimodal")  # teachers are on the critical path
     conda:
         ENV
     threads: 1
@@ -87,7 +87,7 @@ rule real_fusion:
         "logs/{dataset}/real_fusion_{pair}.log",
     benchmark:
         "logs/{dataset}/real_fusion_{pair}.benchmark.tsv"
-    priority: 1
+    priority: real_priority("real_fusion")
     conda:
         ENV
     threads: 1
@@ -116,6 +116,7 @@ rule real_distill:
         "logs/{dataset}/real_distill_{pair}_{teacher_kind}.log",
     benchmark:
         "logs/{dataset}/real_distill_{pair}_{teacher_kind}.benchmark.tsv"
+    priority: real_priority("real_distill")
     conda:
         ENV
     threads: 1
@@ -148,7 +149,7 @@ rule real_joint:
         "logs/{dataset}/real_joint_{pair}.log",
     benchmark:
         "logs/{dataset}/real_joint_{pair}.benchmark.tsv"
-    priority: 3  # the longest chain (joint nets -> salience -> KD modes): started first
+    priority: real_priority("real_joint")  # the longest chain: joint nets -> salience -> modes
     conda:
         ENV
     threads: 1
@@ -180,7 +181,7 @@ rule real_salience:
         "logs/{dataset}/real_salience_{pair}.log",
     benchmark:
         "logs/{dataset}/real_salience_{pair}.benchmark.tsv"
-    priority: 2
+    priority: real_priority("real_salience")
     conda:
         ENV
     threads: 1
@@ -214,6 +215,7 @@ rule real_modes:
         "logs/{dataset}/real_modes_{pair}_{kd_mode}.log",
     benchmark:
         "logs/{dataset}/real_modes_{pair}_{kd_mode}.benchmark.tsv"
+    priority: real_priority("real_modes")
     conda:
         ENV
     threads: 1

@@ -28,6 +28,14 @@ def test_chance_p_value_is_the_binomial_tail():
     assert chance_p_value(100.0, 10, 10) == pytest.approx(1e-10)
 
 
+@pytest.mark.parametrize("acc, n, n_classes", [(11.0, 500, 10), (30.0, 500, 10), (52.0, 5000, 2)])
+def test_chance_p_value_matches_scipy(acc, n, n_classes):
+    from scipy.stats import binom
+
+    k = round(acc / 100 * n)
+    assert chance_p_value(acc, n, n_classes) == pytest.approx(binom.sf(k - 1, n, 1 / n_classes))
+
+
 def test_check_above_chance_names_the_net_and_the_threshold():
     check_above_chance(30.0, 500, 10, "net x", 1e-3)  # 150 of 500 against 10 %: passes
     with pytest.raises(HealthError, match=r"net x: validation accuracy 11\.0% .* chance \(10\.0%"):

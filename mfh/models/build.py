@@ -13,7 +13,10 @@ fresh model — same architecture and same initial weights.
 Initialisation is torch's default for `nn.Linear`, `nn.Conv1d` and `nn.Conv2d` (kaiming-uniform with
 a = sqrt(5) for weights, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for biases), drawn from a
 `torch.Generator` seeded with `seed`, layer by layer in module order. The modules are first
-built on the meta device, so building a model never reads or advances the global RNG.
+built on the meta device, so building a model never reads or advances the global RNG; their
+tensors then get CPU storage of the same shape and strides (`_on_cpu`: `torch.empty_strided`,
+not `Module.to_empty`, whose meta path imports torch.fx's symbolic shapes and sympy, 0.4 s of
+every training job's start).
 """
 
 from __future__ import annotations
@@ -119,9 +122,15 @@ def init_weights_(model: nn.Module, seed: int) -> nn.Module:
 def _built(spec: dict, make: Callable[[], nn.Module]) -> nn.Module:
     with torch.device("meta"):
         model = make()
-    model = init_weights_(model.to_empty(device="cpu"), spec["seed"])
+    model = init_weights_(model._apply(_on_cpu), spec["seed"])
     model.spec = spec
     return model
+
+
+def _on_cpu(t: torch.Tensor) -> torch.Tensor:
+    """Uninitialised CPU storage for a meta tensor: same shape, strides (e.g. channels-last) and
+    dtype."""
+    return torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device="cpu")
 
 
 def _encoder(kind: str, sample_shape: Sequence[int], hidden: int) -> nn.Module:
